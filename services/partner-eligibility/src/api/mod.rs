@@ -1,0 +1,373 @@
+//! The gRPC surface of partner-eligibility: checks roles and visibility, parses at the
+//! edge, calls the store, and maps every failure through `PartnerError`.
+
+mod convert;
+mod watch;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use gcc_platform::audit::record_denial;
+use gcc_platform::events::Hub;
+use gcc_platform::idempotency::IdempotencyKey;
+use gcc_platform::ids::parse_name;
+use gcc_platform::paging::Page;
+use gcc_platform::time::{BusinessCalendar, SharedClock, to_micros};
+use gcc_platform::{Caller, Problem, Role, TenantId};
+use gcc_proto::partner as pb;
+use gcc_proto::partner::partner_eligibility_service_server::PartnerEligibilityService;
+use tonic::{Request, Response, Status};
+
+use crate::domain::{PartnerValidation, TransactingPartner, Transition};
+use crate::error::{DOMAIN, PartnerError};
+use crate::store::{Move, Store, ValidationFilter};
+
+pub use convert::{parse_partner_name, partner_name};
+
+/// Partner agents and reviewers may read; customers may not.
+const READERS: &[Role] = &[Role::AdminAgent, Role::SalesAgent, Role::EligibilityReviewer];
+const REVIEWERS: &[Role] = &[Role::EligibilityReviewer];
+const ADMINS: &[Role] = &[Role::AdminAgent];
+/// R4: reviewers answer within two business days.
+const REVIEW_BUSINESS_DAYS: u32 = 2;
+
+pub struct State {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub calendar: BusinessCalendar,
+    pub hub: Hub<PartnerValidation>,
+    pub eligibility_contact: String,
+}
+
+#[derive(Clone)]
+pub struct PartnerApi(Arc<State>);
+
+impl PartnerApi {
+    pub fn new(state: State) -> Self {
+        Self(Arc::new(state))
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    fn due_from(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        self.0.calendar.add_business_days(t, REVIEW_BUSINESS_DAYS)
+    }
+
+    /// Runs one call; a refusal becomes a `Status`, and denials of a known caller are
+    /// written to the audit trail.
+    async fn run<T>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: &str,
+        work: impl Future<Output = Result<T, PartnerError>>,
+    ) -> Result<Response<T>, Status> {
+        match work.await {
+            Ok(v) => Ok(Response::new(v)),
+            Err(e) => {
+                let problem = e.into_problem(&self.0.eligibility_contact);
+                if problem.is_denial() {
+                    record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
+                }
+                Err(problem.into_status(DOMAIN))
+            }
+        }
+    }
+
+    /// A validation the caller may see: its own partner's, or any for reviewers.
+    async fn visible_validation(&self, caller: &Caller, name: &str) -> Result<PartnerValidation, PartnerError> {
+        let id = parse_name("name", name, "partnerValidations")?;
+        self.0
+            .store
+            .validation(id)
+            .await?
+            .filter(|v| caller.has(Role::EligibilityReviewer) || v.partner == caller.tenant)
+            .ok_or_else(|| PartnerError::ValidationNotFound(name.to_owned()))
+    }
+
+    async fn transition(
+        &self,
+        caller: &Caller,
+        method: &str,
+        name: &str,
+        body: impl prost::Message,
+        request_id: String,
+        t: Transition,
+    ) -> Result<pb::PartnerValidation, PartnerError> {
+        let (roles, owner) = match t {
+            Transition::ProvideInformation { .. } => (ADMINS, Some(caller.tenant)),
+            _ => (REVIEWERS, None),
+        };
+        caller.require(roles)?;
+        let id = parse_name("name", name, "partnerValidations")?.to_owned();
+        let key = IdempotencyKey::new(caller.tenant.to_string(), method, &request_id, &body)?;
+        let now = self.now();
+        let (v, fresh) = self
+            .0
+            .store
+            .transition(caller, key.as_ref(), Move { id, owner, transition: t, due: self.due_from(now) }, now)
+            .await?;
+        if fresh {
+            self.0.hub.publish(v.clone());
+        }
+        Ok(convert::validation(&v))
+    }
+}
+
+fn caller_of<T>(req: &Request<T>) -> Result<Caller, Status> {
+    Caller::of(req).map_err(|p| p.into_status(DOMAIN))
+}
+
+fn check_len(field: &str, value: &str) -> Result<String, Problem> {
+    Problem::check_text(field, value, 2000)?;
+    Ok(value.trim().to_owned())
+}
+
+#[tonic::async_trait]
+impl PartnerEligibilityService for PartnerApi {
+    async fn enroll_partner(&self, req: Request<pb::EnrollPartnerRequest>) -> Result<Response<pb::Partner>, Status> {
+        let caller = caller_of(&req)?;
+        let target = partner_name(caller.tenant);
+        self.run(&caller, "partner.enroll", &target, async {
+            caller.require(ADMINS)?;
+            let mut body = req.into_inner();
+            let request_id = std::mem::take(&mut body.request_id);
+            let key = IdempotencyKey::new(caller.tenant.to_string(), "EnrollPartner", &request_id, &body)?;
+            let new = convert::parse_new_partner(body.partner)?;
+            convert::check_new_partner(&new, caller.tenant)?;
+            let (partner, _) = self.0.store.enroll(&caller, key.as_ref(), new, self.now()).await?;
+            Ok(convert::partner(&partner))
+        })
+        .await
+    }
+
+    async fn get_partner(&self, req: Request<pb::GetPartnerRequest>) -> Result<Response<pb::Partner>, Status> {
+        let caller = caller_of(&req)?;
+        let name = req.get_ref().name.clone();
+        self.run(&caller, "partner.get", &name, async {
+            caller.require(READERS)?;
+            let tenant = parse_partner_name("name", &name)?;
+            let partner = self
+                .0
+                .store
+                .partner(tenant)
+                .await?
+                .filter(|p| caller.has(Role::EligibilityReviewer) || p.visible_to(caller.tenant))
+                .ok_or_else(|| PartnerError::PartnerNotFound(name.clone()))?;
+            Ok(convert::partner(&partner))
+        })
+        .await
+    }
+
+    async fn list_partners(
+        &self,
+        req: Request<pb::ListPartnersRequest>,
+    ) -> Result<Response<pb::ListPartnersResponse>, Status> {
+        let caller = caller_of(&req)?;
+        self.run(&caller, "partner.list", "partners", async {
+            caller.require(READERS)?;
+            let body = req.get_ref();
+            let partner_type = convert::parse_enum_filter::<pb::PartnerType>("partner_type", body.partner_type)?
+                .and_then(convert::partner_type_from);
+            let visible_to = (!caller.has(Role::EligibilityReviewer)).then_some(caller.tenant);
+            let filter = format!("{visible_to:?}/{partner_type:?}");
+            let page = Page::parse(body.page_size, &body.page_token, &filter)?;
+            let rows = self.0.store.list_partners(visible_to, partner_type, &page).await?;
+            let (rows, next_page_token) = page.finish(rows, |p| p.tenant.to_string(), &filter);
+            Ok(pb::ListPartnersResponse { partners: rows.iter().map(convert::partner).collect(), next_page_token })
+        })
+        .await
+    }
+
+    async fn submit_partner_validation(
+        &self,
+        req: Request<pb::SubmitPartnerValidationRequest>,
+    ) -> Result<Response<pb::PartnerValidation>, Status> {
+        let caller = caller_of(&req)?;
+        let target = partner_name(caller.tenant);
+        self.run(&caller, "partner_validation.submit", &target, async {
+            caller.require(ADMINS)?;
+            let mut body = req.into_inner();
+            let request_id = std::mem::take(&mut body.request_id);
+            let key = IdempotencyKey::new(caller.tenant.to_string(), "SubmitPartnerValidation", &request_id, &body)?;
+            let new = convert::parse_new_validation(body.partner_validation)?;
+            let now = self.now();
+            let (v, fresh) =
+                self.0.store.submit_validation(&caller, key.as_ref(), new, now, self.due_from(now)).await?;
+            if fresh {
+                self.0.hub.publish(v.clone());
+            }
+            Ok(convert::validation(&v))
+        })
+        .await
+    }
+
+    async fn get_partner_validation(
+        &self,
+        req: Request<pb::GetPartnerValidationRequest>,
+    ) -> Result<Response<pb::PartnerValidation>, Status> {
+        let caller = caller_of(&req)?;
+        let name = req.get_ref().name.clone();
+        self.run(&caller, "partner_validation.get", &name, async {
+            caller.require(READERS)?;
+            Ok(convert::validation(&self.visible_validation(&caller, &name).await?))
+        })
+        .await
+    }
+
+    async fn list_partner_validations(
+        &self,
+        req: Request<pb::ListPartnerValidationsRequest>,
+    ) -> Result<Response<pb::ListPartnerValidationsResponse>, Status> {
+        let caller = caller_of(&req)?;
+        self.run(&caller, "partner_validation.list", "partnerValidations", async {
+            caller.require(READERS)?;
+            let body = req.get_ref();
+            let state = convert::parse_enum_filter::<pb::partner_validation::State>("state", body.state)?
+                .and_then(convert::state_from);
+            let requested = match body.partner.as_str() {
+                "" => None,
+                name => Some(parse_partner_name("partner", name)?),
+            };
+            // A partner sees its own requests only, whatever it asks for.
+            let partner = if caller.has(Role::EligibilityReviewer) { requested } else { Some(caller.tenant) };
+            if requested.is_some() && requested != partner {
+                return Ok(pb::ListPartnerValidationsResponse::default());
+            }
+            let filter = ValidationFilter { partner, state, overdue_at: body.overdue_only.then(|| self.now()) };
+            let fingerprint = format!("{:?}/{:?}/{}", filter.partner, filter.state, body.overdue_only);
+            let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
+            let rows = self.0.store.list_validations(&filter, &page).await?;
+            let (rows, next_page_token) = page.finish(rows, |v| v.id.clone(), &fingerprint);
+            Ok(pb::ListPartnerValidationsResponse {
+                partner_validations: rows.iter().map(convert::validation).collect(),
+                next_page_token,
+            })
+        })
+        .await
+    }
+
+    async fn approve_partner_validation(
+        &self,
+        req: Request<pb::ApprovePartnerValidationRequest>,
+    ) -> Result<Response<pb::PartnerValidation>, Status> {
+        let caller = caller_of(&req)?;
+        let mut body = req.into_inner();
+        let name = body.name.clone();
+        let request_id = std::mem::take(&mut body.request_id);
+        self.run(
+            &caller,
+            "partner_validation.approve",
+            &name,
+            self.transition(&caller, "ApprovePartnerValidation", &name, body, request_id, Transition::Approve),
+        )
+        .await
+    }
+
+    async fn reject_partner_validation(
+        &self,
+        req: Request<pb::RejectPartnerValidationRequest>,
+    ) -> Result<Response<pb::PartnerValidation>, Status> {
+        let caller = caller_of(&req)?;
+        let mut body = req.into_inner();
+        let name = body.name.clone();
+        let request_id = std::mem::take(&mut body.request_id);
+        self.run(&caller, "partner_validation.reject", &name, async {
+            caller.require(REVIEWERS)?;
+            let reason = check_len("reason", &body.reason)?;
+            self.transition(&caller, "RejectPartnerValidation", &name, body, request_id, Transition::Reject { reason })
+                .await
+        })
+        .await
+    }
+
+    async fn request_partner_validation_information(
+        &self,
+        req: Request<pb::RequestPartnerValidationInformationRequest>,
+    ) -> Result<Response<pb::PartnerValidation>, Status> {
+        let caller = caller_of(&req)?;
+        let mut body = req.into_inner();
+        let name = body.name.clone();
+        let request_id = std::mem::take(&mut body.request_id);
+        self.run(&caller, "partner_validation.request_information", &name, async {
+            caller.require(REVIEWERS)?;
+            let question = check_len("question", &body.question)?;
+            self.transition(
+                &caller,
+                "RequestPartnerValidationInformation",
+                &name,
+                body,
+                request_id,
+                Transition::RequestInformation { question },
+            )
+            .await
+        })
+        .await
+    }
+
+    async fn provide_partner_validation_information(
+        &self,
+        req: Request<pb::ProvidePartnerValidationInformationRequest>,
+    ) -> Result<Response<pb::PartnerValidation>, Status> {
+        let caller = caller_of(&req)?;
+        let mut body = req.into_inner();
+        let name = body.name.clone();
+        let request_id = std::mem::take(&mut body.request_id);
+        self.run(&caller, "partner_validation.provide_information", &name, async {
+            caller.require(ADMINS)?;
+            let answer = check_len("answer", &body.answer)?;
+            self.transition(
+                &caller,
+                "ProvidePartnerValidationInformation",
+                &name,
+                body,
+                request_id,
+                Transition::ProvideInformation { answer },
+            )
+            .await
+        })
+        .await
+    }
+
+    async fn lookup_transacting_partner(
+        &self,
+        req: Request<pb::LookupTransactingPartnerRequest>,
+    ) -> Result<Response<pb::TransactingPartner>, Status> {
+        let caller = caller_of(&req)?;
+        let asked = req.get_ref().tenant_id.clone();
+        self.run(&caller, "partner.lookup_transacting", &asked, async {
+            caller.require(READERS)?;
+            let tenant: TenantId = TenantId::parse_field("tenant_id", &asked)?;
+            let (partner, provider) = self
+                .0
+                .store
+                .transacting_partner(tenant)
+                .await?
+                .filter(|(p, _)| caller.has(Role::EligibilityReviewer) || p.visible_to(caller.tenant))
+                .ok_or_else(|| PartnerError::PartnerNotFound(partner_name(tenant)))?;
+            Ok(convert::transacting(&TransactingPartner::of(&partner, provider.as_ref())))
+        })
+        .await
+    }
+
+    type WatchPartnerValidationStream = watch::ValidationStream;
+
+    async fn watch_partner_validation(
+        &self,
+        req: Request<pb::WatchPartnerValidationRequest>,
+    ) -> Result<Response<Self::WatchPartnerValidationStream>, Status> {
+        let caller = caller_of(&req)?;
+        let name = req.get_ref().name.clone();
+        // Subscribe before reading, so that no change between the two is missed.
+        let changes = self.0.hub.subscribe();
+        self.run(&caller, "partner_validation.watch", &name, async {
+            caller.require(READERS)?;
+            let current = self.visible_validation(&caller, &name).await?;
+            Ok(watch::stream(self.0.store.clone(), current, changes))
+        })
+        .await
+    }
+}

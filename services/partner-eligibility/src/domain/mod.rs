@@ -1,0 +1,12 @@
+//! The partner-eligibility domain: parsed inputs, the validation state machine and the
+//! rules R1–R6. No tonic, no SQL.
+
+pub mod partner;
+pub mod validation;
+
+pub use partner::{
+    GCC_FAMILIES, GCC_QUALIFICATION, NewPartner, OfferFamily, Partner, PartnerType, Qualification, TransactingPartner,
+};
+pub use validation::{
+    ContactEmail, NewValidation, PartnerValidation, QualifyingBasis, SubmitRefusal, Transition, ValidationState,
+};

@@ -1,0 +1,108 @@
+//! Every way a partner-eligibility call can fail, and one exhaustive mapping to the
+//! wire (`Problem` → `tonic::Status` with `ErrorInfo` in domain `gcc.partner.v1`).
+
+use gcc_platform::{Problem, TenantId};
+use tonic::Code;
+
+use crate::domain::{SubmitRefusal, ValidationState};
+
+pub const DOMAIN: &str = "gcc.partner.v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PartnerError {
+    #[error("partner {0} not found")]
+    PartnerNotFound(String),
+    #[error("partner validation {0} not found")]
+    ValidationNotFound(String),
+    #[error("the caller's organization is already enrolled")]
+    AlreadyEnrolled,
+    #[error("indirect provider {0} is not an enrolled indirect provider")]
+    ProviderNotEnrolled(TenantId),
+    #[error("the caller's organization is not an enrolled CSP partner")]
+    NotEnrolled,
+    #[error("submission refused: {0:?}")]
+    Refused(SubmitRefusal),
+    #[error("a validation is already open: {0}")]
+    AlreadyOpen(String),
+    #[error("{action} is not allowed in state {from:?}")]
+    TransitionNotAllowed { from: ValidationState, action: &'static str },
+    #[error("{}: {}", .0.reason, .0.message)]
+    Problem(Problem),
+    #[error("storage: {0}")]
+    Storage(#[from] sqlx::Error),
+}
+
+impl From<Problem> for PartnerError {
+    fn from(p: Problem) -> Self {
+        Self::Problem(p)
+    }
+}
+
+impl PartnerError {
+    /// The wire form. `help` is the eligibility contact, linked from refusals that are
+    /// questions about the validation process.
+    pub fn into_problem(self, help: &str) -> Problem {
+        let contact = |p: Problem| p.with_help("Questions about GCC validation: the eligibility team", help);
+        match self {
+            Self::PartnerNotFound(name) => Problem::not_found("PARTNER_NOT_FOUND", &name),
+            Self::ValidationNotFound(name) => Problem::not_found("PARTNER_VALIDATION_NOT_FOUND", &name),
+            Self::AlreadyEnrolled => {
+                Problem::new(Code::AlreadyExists, "PARTNER_ALREADY_ENROLLED", "this organization is already enrolled")
+            }
+            Self::ProviderNotEnrolled(t) => Problem::precondition(
+                "INDIRECT_PROVIDER_NOT_ENROLLED",
+                format!("partners/{t}"),
+                "the indirect provider must be an enrolled indirect provider",
+            )
+            .with_meta("indirect_provider", format!("partners/{t}")),
+            Self::NotEnrolled => contact(Problem::precondition(
+                "PARTNER_NOT_ENROLLED",
+                "partner",
+                "enroll in the CSP program before requesting GCC validation (R1)",
+            )),
+            Self::Refused(SubmitRefusal::IndirectReseller { provider }) => {
+                let provider = provider.map(|t| format!("partners/{t}")).unwrap_or_default();
+                contact(
+                    Problem::precondition(
+                        "INDIRECT_RESELLER_CANNOT_SUBMIT",
+                        "partner_type",
+                        "indirect resellers do not submit a partner validation: work with your indirect provider (R2)",
+                    )
+                    .with_meta("indirect_provider", provider),
+                )
+            }
+            Self::Refused(SubmitRefusal::AzureGccTenant) => contact(Problem::invalid_field(
+                "partner_validation.tenant_id",
+                "AZURE_GCC_TENANT_ID_NOT_ALLOWED",
+                "this is your Azure GCC tenant ID; give your commercial (global) tenant ID (R3)",
+            )),
+            Self::Refused(SubmitRefusal::TenantMismatch { expected }) => contact(
+                Problem::invalid_field(
+                    "partner_validation.tenant_id",
+                    "TENANT_ID_MISMATCH",
+                    "give your own commercial (global) tenant ID (R3)",
+                )
+                .with_meta("expected_tenant_id", expected),
+            ),
+            Self::Refused(SubmitRefusal::AlreadyQualified) => Problem::precondition(
+                "PARTNER_ALREADY_QUALIFIED",
+                "partner",
+                "the partner already holds Government_community_cloud",
+            ),
+            Self::AlreadyOpen(id) => Problem::precondition(
+                "VALIDATION_ALREADY_OPEN",
+                format!("partnerValidations/{id}"),
+                "a validation of this partner is already under review",
+            )
+            .with_meta("partner_validation", format!("partnerValidations/{id}")),
+            Self::TransitionNotAllowed { from, action } => Problem::precondition(
+                "TRANSITION_NOT_ALLOWED",
+                "state",
+                format!("{action} is not allowed while the validation is {}", from.as_str()),
+            )
+            .with_meta("state", from.as_str()),
+            Self::Problem(p) => p,
+            Self::Storage(e) => Problem::from(e),
+        }
+    }
+}

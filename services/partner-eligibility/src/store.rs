@@ -1,0 +1,444 @@
+//! All SQL of partner-eligibility. Every change is one transaction that also writes its
+//! idempotency record, audit entry and outbox event.
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use gcc_platform::audit::{self, AuditEntry};
+use gcc_platform::db::{Db, is_unique_violation};
+use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::paging::Page;
+use gcc_platform::time::{from_micros, to_micros};
+use gcc_platform::{Caller, TenantId, ids::new_id};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::domain::*;
+use crate::error::PartnerError;
+
+type Result<T> = std::result::Result<T, PartnerError>;
+
+/// Which partner validations to list.
+#[derive(Debug, Clone, Default)]
+pub struct ValidationFilter {
+    pub partner: Option<TenantId>,
+    pub state: Option<ValidationState>,
+    /// Only those pending past their due time at this instant (R4).
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+/// One move of a review: which validation, whose it must be (a partner answering a
+/// question), the transition, and the due time if it goes back to review.
+#[derive(Debug, Clone)]
+pub struct Move {
+    pub id: String,
+    pub owner: Option<TenantId>,
+    pub transition: Transition,
+    pub due: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+}
+
+/// Partners joined with their qualifications, followed by `$where`.
+macro_rules! select_partners {
+    ($where:literal) => {
+        concat!(
+            "SELECT p.tenant_id, p.legal_name, p.partner_type, p.azure_gcc_tenant_id, p.indirect_provider, ",
+            "p.created_at, p.updated_at, q.qualification, q.validation_id, q.granted_at ",
+            "FROM partners p LEFT JOIN partner_qualifications q ON q.partner_tenant = p.tenant_id ",
+            $where
+        )
+    };
+}
+
+impl Store {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// R1: enrolls the caller's organization.
+    pub async fn enroll(
+        &self,
+        caller: &Caller,
+        key: Option<&IdempotencyKey>,
+        new: NewPartner,
+        now: DateTime<Utc>,
+    ) -> Result<(Partner, bool)> {
+        let caller = caller.clone();
+        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<Partner>> {
+            Box::pin(async move {
+                if fetch_partner(conn, caller.tenant).await?.is_some() {
+                    return Err(PartnerError::AlreadyEnrolled);
+                }
+                if let Some(provider) = new.indirect_provider {
+                    let ok = fetch_partner(conn, provider)
+                        .await?
+                        .is_some_and(|p| p.partner_type == PartnerType::IndirectProvider);
+                    if !ok {
+                        return Err(PartnerError::ProviderNotEnrolled(provider));
+                    }
+                }
+                let partner = Partner {
+                    tenant: caller.tenant,
+                    legal_name: new.legal_name,
+                    partner_type: new.partner_type,
+                    azure_gcc_tenant: new.azure_gcc_tenant,
+                    indirect_provider: new.indirect_provider,
+                    qualifications: Vec::new(),
+                    created_at: now,
+                    updated_at: now,
+                };
+                let inserted = sqlx::query(
+                    "INSERT INTO partners (tenant_id, legal_name, partner_type, azure_gcc_tenant_id, indirect_provider, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(partner.tenant.to_string())
+                .bind(&partner.legal_name)
+                .bind(partner.partner_type.as_str())
+                .bind(partner.azure_gcc_tenant.map(|t| t.to_string()))
+                .bind(partner.indirect_provider.map(|t| t.to_string()))
+                .bind(to_micros(now))
+                .bind(to_micros(now))
+                .execute(&mut *conn)
+                .await;
+                match inserted {
+                    Err(e) if is_unique_violation(&e) => return Err(PartnerError::AlreadyEnrolled),
+                    other => other?,
+                };
+                let target = format!("partners/{}", partner.tenant);
+                let detail = serde_json::json!({ "partner_type": partner.partner_type.as_str(), "legal_name": partner.legal_name });
+                audit::record(conn, &caller, to_micros(now), AuditEntry { action: "partner.enroll", target: &target, outcome: "ok", detail: detail.clone() }).await?;
+                audit::emit(conn, to_micros(now), "gcc.partner.v1.partner_enrolled", &target, &detail).await?;
+                Ok(partner)
+            })
+        })
+        .await
+    }
+
+    pub async fn partner(&self, tenant: TenantId) -> Result<Option<Partner>> {
+        let mut conn = self.db.reader().acquire().await?;
+        fetch_partner(&mut conn, tenant).await
+    }
+
+    /// Partners in tenant-ID order; `visible_to` limits them to a partner and its
+    /// indirect resellers.
+    pub async fn list_partners(
+        &self,
+        visible_to: Option<TenantId>,
+        partner_type: Option<PartnerType>,
+        page: &Page,
+    ) -> Result<Vec<Partner>> {
+        let rows = sqlx::query(select_partners!(
+            "WHERE p.tenant_id > $1 AND ($2 = '' OR p.tenant_id = $2 OR p.indirect_provider = $2) \
+             AND ($3 = '' OR p.partner_type = $3) ORDER BY p.tenant_id LIMIT $4"
+        ))
+        .bind(&page.after)
+        .bind(visible_to.map(|t| t.to_string()).unwrap_or_default())
+        .bind(partner_type.map(PartnerType::as_str).unwrap_or_default())
+        .bind(page.limit())
+        .fetch_all(self.db.reader())
+        .await?;
+        partners_from_rows(&rows)
+    }
+
+    /// R1–R4: submits the caller's validation, due in two business days (`due`).
+    pub async fn submit_validation(
+        &self,
+        caller: &Caller,
+        key: Option<&IdempotencyKey>,
+        new: NewValidation,
+        now: DateTime<Utc>,
+        due: DateTime<Utc>,
+    ) -> Result<(PartnerValidation, bool)> {
+        let caller = caller.clone();
+        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<PartnerValidation>> {
+            Box::pin(async move {
+                let partner = fetch_partner(conn, caller.tenant).await?.ok_or(PartnerError::NotEnrolled)?;
+                new.check_against(&partner).map_err(PartnerError::Refused)?;
+                if let Some(open) = open_validation(conn, partner.tenant).await? {
+                    return Err(PartnerError::AlreadyOpen(open));
+                }
+                let v = PartnerValidation {
+                    id: new_id(),
+                    partner: partner.tenant,
+                    tenant_id: new.tenant_id,
+                    basis: new.basis,
+                    contact_email: new.contact_email,
+                    details: new.details,
+                    state: ValidationState::PendingReview,
+                    due_at: due,
+                    information_request: None,
+                    information_response: None,
+                    rejection_reason: None,
+                    reviewer: None,
+                    submitted_at: now,
+                    decided_at: None,
+                    updated_at: now,
+                };
+                let inserted = sqlx::query(
+                    "INSERT INTO partner_validations (id, partner_tenant, tenant_id, qualifying_basis, contact_email, details, state, due_at, submitted_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&v.id)
+                .bind(v.partner.to_string())
+                .bind(v.tenant_id.to_string())
+                .bind(v.basis.as_str())
+                .bind(v.contact_email.as_str())
+                .bind(&v.details)
+                .bind(v.state.as_str())
+                .bind(to_micros(v.due_at))
+                .bind(to_micros(now))
+                .bind(to_micros(now))
+                .execute(&mut *conn)
+                .await;
+                match inserted {
+                    // Another submission won the race for the one open review.
+                    Err(e) if is_unique_violation(&e) => return Err(PartnerError::AlreadyOpen(String::new())),
+                    other => other?,
+                };
+                record_change(conn, &caller, now, "partner_validation.submit", &v).await?;
+                Ok(v)
+            })
+        })
+        .await
+    }
+
+    pub async fn validation(&self, id: &str) -> Result<Option<PartnerValidation>> {
+        let mut conn = self.db.reader().acquire().await?;
+        fetch_validation(&mut conn, id).await
+    }
+
+    pub async fn list_validations(&self, filter: &ValidationFilter, page: &Page) -> Result<Vec<PartnerValidation>> {
+        let rows = sqlx::query(
+            "SELECT * FROM partner_validations \
+             WHERE id > $1 AND ($2 = '' OR partner_tenant = $2) AND ($3 = '' OR state = $3) \
+             AND ($4 = 0 OR (state = 'PENDING_REVIEW' AND due_at < $5)) ORDER BY id LIMIT $6",
+        )
+        .bind(&page.after)
+        .bind(filter.partner.map(|t| t.to_string()).unwrap_or_default())
+        .bind(filter.state.map(ValidationState::as_str).unwrap_or_default())
+        .bind(i64::from(filter.overdue_at.is_some()))
+        .bind(filter.overdue_at.map(to_micros).unwrap_or(0))
+        .bind(page.limit())
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter().map(validation_from_row).collect()
+    }
+
+    /// R4/R5: moves a review.
+    pub async fn transition(
+        &self,
+        caller: &Caller,
+        key: Option<&IdempotencyKey>,
+        change: Move,
+        now: DateTime<Utc>,
+    ) -> Result<(PartnerValidation, bool)> {
+        let caller = caller.clone();
+        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<PartnerValidation>> {
+            Box::pin(async move {
+                let Move { id, owner, transition: t, due } = change;
+                let name = format!("partnerValidations/{id}");
+                let mut v = fetch_validation(conn, &id)
+                    .await?
+                    .filter(|v| owner.is_none_or(|o| o == v.partner))
+                    .ok_or_else(|| PartnerError::ValidationNotFound(name))?;
+                let from = v.state;
+                let to = from.after(&t).ok_or(PartnerError::TransitionNotAllowed { from, action: t.action() })?;
+                v.state = to;
+                v.updated_at = now;
+                match &t {
+                    Transition::Approve => {
+                        v.reviewer = Some(caller.subject.clone());
+                        v.decided_at = Some(now);
+                    }
+                    Transition::Reject { reason } => {
+                        v.reviewer = Some(caller.subject.clone());
+                        v.rejection_reason = Some(reason.clone());
+                        v.decided_at = Some(now);
+                    }
+                    Transition::RequestInformation { question } => {
+                        v.reviewer = Some(caller.subject.clone());
+                        v.information_request = Some(question.clone());
+                    }
+                    Transition::ProvideInformation { answer } => {
+                        v.information_response = Some(answer.clone());
+                        v.due_at = due;
+                    }
+                }
+                // Only from the state we read: a concurrent move makes this one fail.
+                let moved = sqlx::query(
+                    "UPDATE partner_validations SET state = $1, due_at = $2, information_request = $3, information_response = $4, \
+                     rejection_reason = $5, reviewer = $6, decided_at = $7, updated_at = $8 WHERE id = $9 AND state = $10",
+                )
+                .bind(v.state.as_str())
+                .bind(to_micros(v.due_at))
+                .bind(v.information_request.clone())
+                .bind(v.information_response.clone())
+                .bind(v.rejection_reason.clone())
+                .bind(v.reviewer.clone())
+                .bind(v.decided_at.map(to_micros))
+                .bind(to_micros(now))
+                .bind(&v.id)
+                .bind(from.as_str())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if moved != 1 {
+                    let current = fetch_validation(conn, &v.id).await?.map_or(from, |c| c.state);
+                    return Err(PartnerError::TransitionNotAllowed { from: current, action: t.action() });
+                }
+                if to == ValidationState::Approved {
+                    sqlx::query(
+                        "INSERT INTO partner_qualifications (partner_tenant, qualification, validation_id, granted_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(v.partner.to_string())
+                    .bind(GCC_QUALIFICATION)
+                    .bind(&v.id)
+                    .bind(to_micros(now))
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query("UPDATE partners SET updated_at = $1 WHERE tenant_id = $2")
+                        .bind(to_micros(now))
+                        .bind(v.partner.to_string())
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                record_change(conn, &caller, now, t.action(), &v).await?;
+                Ok(v)
+            })
+        })
+        .await
+    }
+
+    /// The partner and, for an indirect reseller, its provider.
+    pub async fn transacting_partner(&self, tenant: TenantId) -> Result<Option<(Partner, Option<Partner>)>> {
+        let mut conn = self.db.reader().acquire().await?;
+        let Some(partner) = fetch_partner(&mut conn, tenant).await? else {
+            return Ok(None);
+        };
+        let provider = match partner.indirect_provider {
+            Some(p) => fetch_partner(&mut conn, p).await?,
+            None => None,
+        };
+        Ok(Some((partner, provider)))
+    }
+}
+
+async fn record_change(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    action: &str,
+    v: &PartnerValidation,
+) -> Result<()> {
+    let target = format!("partnerValidations/{}", v.id);
+    let detail = serde_json::json!({
+        "partner": format!("partners/{}", v.partner),
+        "state": v.state.as_str(),
+        "contact_email": v.contact_email.as_str(),
+        "due_time": v.due_at.to_rfc3339(),
+    });
+    audit::record(
+        conn,
+        caller,
+        to_micros(now),
+        AuditEntry { action, target: &target, outcome: "ok", detail: detail.clone() },
+    )
+    .await?;
+    // The notification that the source says goes out by e-mail.
+    let topic = format!("gcc.partner.v1.partner_validation.{}", v.state.as_str().to_ascii_lowercase());
+    audit::emit(conn, to_micros(now), &topic, &target, &detail).await?;
+    Ok(())
+}
+
+async fn fetch_partner(conn: &mut AnyConnection, tenant: TenantId) -> Result<Option<Partner>> {
+    let rows =
+        sqlx::query(select_partners!("WHERE p.tenant_id = $1")).bind(tenant.to_string()).fetch_all(&mut *conn).await?;
+    Ok(partners_from_rows(&rows)?.into_iter().next())
+}
+
+async fn open_validation(conn: &mut AnyConnection, partner: TenantId) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT id FROM partner_validations WHERE partner_tenant = $1 AND state IN ('PENDING_REVIEW', 'INFORMATION_REQUESTED')")
+        .bind(partner.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
+}
+
+async fn fetch_validation(conn: &mut AnyConnection, id: &str) -> Result<Option<PartnerValidation>> {
+    let row =
+        sqlx::query("SELECT * FROM partner_validations WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(validation_from_row).transpose()
+}
+
+/// Rows of the partner join (ordered by tenant) grouped into partners.
+fn partners_from_rows(rows: &[AnyRow]) -> Result<Vec<Partner>> {
+    let mut out: Vec<Partner> = Vec::new();
+    for row in rows {
+        let tenant = tenant(row, "tenant_id")?;
+        if out.last().is_none_or(|p| p.tenant != tenant) {
+            out.push(Partner {
+                tenant,
+                legal_name: row.try_get("legal_name")?,
+                partner_type: PartnerType::parse(&row.try_get::<String, _>("partner_type")?)
+                    .ok_or_else(|| corrupt("partner_type"))?,
+                azure_gcc_tenant: opt_tenant(row, "azure_gcc_tenant_id")?,
+                indirect_provider: opt_tenant(row, "indirect_provider")?,
+                qualifications: Vec::new(),
+                created_at: from_micros(row.try_get("created_at")?),
+                updated_at: from_micros(row.try_get("updated_at")?),
+            });
+        }
+        if let Some(name) = row.try_get::<Option<String>, _>("qualification")?
+            && let Some(p) = out.last_mut()
+        {
+            p.qualifications.push(Qualification {
+                name,
+                validation_id: row.try_get::<Option<String>, _>("validation_id")?.unwrap_or_default(),
+                granted_at: from_micros(row.try_get::<Option<i64>, _>("granted_at")?.unwrap_or(0)),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn validation_from_row(row: &AnyRow) -> Result<PartnerValidation> {
+    Ok(PartnerValidation {
+        id: row.try_get("id")?,
+        partner: tenant(row, "partner_tenant")?,
+        tenant_id: tenant(row, "tenant_id")?,
+        basis: QualifyingBasis::parse(&row.try_get::<String, _>("qualifying_basis")?)
+            .ok_or_else(|| corrupt("qualifying_basis"))?,
+        contact_email: ContactEmail::parse(&row.try_get::<String, _>("contact_email")?)
+            .ok_or_else(|| corrupt("contact_email"))?,
+        details: row.try_get("details")?,
+        state: ValidationState::parse(&row.try_get::<String, _>("state")?).ok_or_else(|| corrupt("state"))?,
+        due_at: from_micros(row.try_get("due_at")?),
+        information_request: row.try_get("information_request")?,
+        information_response: row.try_get("information_response")?,
+        rejection_reason: row.try_get("rejection_reason")?,
+        reviewer: row.try_get("reviewer")?,
+        submitted_at: from_micros(row.try_get("submitted_at")?),
+        decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(from_micros),
+        updated_at: from_micros(row.try_get("updated_at")?),
+    })
+}
+
+fn tenant(row: &AnyRow, col: &str) -> Result<TenantId> {
+    TenantId::parse(&row.try_get::<String, _>(col)?).map_err(|_| corrupt(col))
+}
+
+fn opt_tenant(row: &AnyRow, col: &str) -> Result<Option<TenantId>> {
+    row.try_get::<Option<String>, _>(col)?.map(|s| TenantId::parse(&s).map_err(|_| corrupt(col))).transpose()
+}
+
+fn corrupt(col: &str) -> PartnerError {
+    PartnerError::Storage(sqlx::Error::ColumnDecode { index: col.to_owned(), source: "unexpected stored value".into() })
+}

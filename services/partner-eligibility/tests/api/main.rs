@@ -1,0 +1,12 @@
+//! partner-eligibility over real TCP against a real database (SQLite, or PostgreSQL when
+//! GCC_TEST_POSTGRES_URL is set). Rules are proven by tests named `r<N>_…`.
+
+mod auth;
+mod bad_input;
+mod enrollment;
+mod helpers;
+mod idempotency;
+mod review;
+mod runtime;
+mod validation;
+mod watch;

@@ -1,0 +1,226 @@
+//! The layer in front of every RPC: a span with the caller's trace context, load
+//! shedding, a deadline, and a guarantee that every error leaving the server carries an
+//! `ErrorInfo` (including errors tonic makes itself, such as an oversized message).
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use tokio::sync::Semaphore;
+use tonic::Code;
+use tower::{Layer, Service};
+use tracing::{Instrument, field};
+
+use crate::error::Problem;
+use crate::telemetry::adopt_remote_parent;
+
+/// Shared settings of the layer.
+#[derive(Debug)]
+pub struct Admission {
+    permits: Arc<Semaphore>,
+    timeout: Duration,
+    domain: &'static str,
+}
+
+#[derive(Clone, Debug)]
+pub struct AdmissionLayer(Arc<Admission>);
+
+impl AdmissionLayer {
+    pub fn new(concurrency_limit: usize, timeout: Duration, domain: &'static str) -> Self {
+        Self(Arc::new(Admission { permits: Arc::new(Semaphore::new(concurrency_limit.max(1))), timeout, domain }))
+    }
+}
+
+impl<S> Layer<S> for AdmissionLayer {
+    type Service = AdmissionService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        AdmissionService { inner, cfg: self.0.clone() }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AdmissionService<S> {
+    inner: S,
+    cfg: Arc<Admission>,
+}
+
+type Response = http::Response<tonic::body::Body>;
+
+impl<S, B> Service<http::Request<B>> for AdmissionService<S>
+where
+    S: Service<http::Request<B>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        // The ready clone is the one to call; keep a fresh clone for the next request.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let cfg = self.cfg.clone();
+        let path = req.uri().path().to_owned();
+        // Probes and tooling must answer under overload, so they skip shedding.
+        let exempt = path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.");
+        let span = tracing::info_span!("rpc", otel.name = %path, otel.kind = "server", rpc.system = "grpc", rpc.grpc.status_code = field::Empty);
+        adopt_remote_parent(&span, req.headers());
+        // Stop just before the client's own deadline so that the client gets our answer.
+        let deadline = grpc_timeout(req.headers())
+            .map(|t| t.saturating_sub(Duration::from_millis(5)).min(cfg.timeout))
+            .unwrap_or(cfg.timeout);
+
+        let fut = async move {
+            let started = Instant::now();
+            let permit = if exempt {
+                None
+            } else {
+                match cfg.permits.clone().try_acquire_owned() {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        let p = Problem::new(
+                            Code::ResourceExhausted,
+                            "OVERLOADED",
+                            "the server is at its concurrency limit; retry with backoff",
+                        )
+                        .with_retry(Duration::from_millis(50));
+                        return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
+                    }
+                }
+            };
+            let result = if exempt {
+                inner.call(req).await
+            } else {
+                match tokio::time::timeout(deadline, inner.call(req)).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        let p = Problem::new(
+                            Code::DeadlineExceeded,
+                            "DEADLINE_EXCEEDED",
+                            format!("no answer within {deadline:?}"),
+                        );
+                        return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
+                    }
+                }
+            };
+            drop(permit);
+            result.map(|r| finish(r, &path, started, cfg.domain))
+        };
+        Box::pin(fut.instrument(span))
+    }
+}
+
+/// Adds `ErrorInfo` to a trailers-only error that lacks it, and logs the outcome at a
+/// level chosen by who is at fault.
+fn finish(response: Response, path: &str, started: Instant, domain: &str) -> Response {
+    let code = response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(Code::from)
+        .unwrap_or(Code::Ok);
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+    tracing::Span::current().record("rpc.grpc.status_code", code as i32);
+    match code {
+        Code::Ok => tracing::debug!(path, elapsed_ms, "ok"),
+        Code::Internal | Code::Unknown | Code::DataLoss | Code::Unavailable => {
+            tracing::error!(path, elapsed_ms, code = ?code, "failed")
+        }
+        _ => tracing::info!(path, elapsed_ms, code = ?code, "refused"),
+    }
+    if code == Code::Ok || response.headers().contains_key("grpc-status-details-bin") {
+        return response;
+    }
+    let message =
+        percent_decode(response.headers().get("grpc-message").and_then(|v| v.to_str().ok()).unwrap_or_default());
+    framework_problem(code, &message).into_status(domain).into_http()
+}
+
+/// The reason for an error that tonic produced before our handler ran.
+fn framework_problem(code: Code, message: &str) -> Problem {
+    let lower = message.to_ascii_lowercase();
+    match code {
+        Code::OutOfRange | Code::ResourceExhausted
+            if lower.contains("message length too large") || lower.contains("too large") =>
+        {
+            Problem::new(Code::ResourceExhausted, "MESSAGE_TOO_LARGE", "the message is larger than this server accepts")
+        }
+        Code::Internal if lower.contains("decode") => {
+            Problem::new(Code::InvalidArgument, "MESSAGE_MALFORMED", "the request is not a valid protobuf message")
+        }
+        Code::Unimplemented => Problem::new(Code::Unimplemented, "METHOD_NOT_FOUND", "no such method on this server"),
+        Code::Cancelled | Code::DeadlineExceeded => {
+            Problem::new(Code::DeadlineExceeded, "DEADLINE_EXCEEDED", "the deadline passed")
+        }
+        other => Problem::new(other, "UNCLASSIFIED", message.to_owned()),
+    }
+}
+
+/// `grpc-message` is percent-encoded on the wire.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The `grpc-timeout` header: digits and a unit (H, M, S, m, u, n).
+fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+    let v = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse_in_every_unit() {
+        let mut h = http::HeaderMap::new();
+        for (v, d) in
+            [("2S", Duration::from_secs(2)), ("150m", Duration::from_millis(150)), ("1M", Duration::from_secs(60))]
+        {
+            h.insert("grpc-timeout", v.parse().unwrap());
+            assert_eq!(grpc_timeout(&h), Some(d));
+        }
+        h.insert("grpc-timeout", "xS".parse().unwrap());
+        assert_eq!(grpc_timeout(&h), None);
+    }
+
+    #[test]
+    fn grpc_messages_are_percent_decoded() {
+        assert_eq!(percent_decode("too%20large:%2070%25"), "too large: 70%");
+        assert_eq!(percent_decode("bad%2"), "bad%2");
+    }
+}

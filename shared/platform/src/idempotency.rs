@@ -1,0 +1,144 @@
+//! Idempotency records: a retry with the same `request_id` and the same body gets the
+//! first response; the same id with another body is refused with REQUEST_ID_REUSED.
+//!
+//! The record is claimed first, inside the transaction that makes the change, so a
+//! concurrent duplicate waits on the claim (PostgreSQL) or on the single writer (SQLite)
+//! and then replays the stored response instead of doing the work twice.
+
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+use tonic::Code;
+use uuid::Uuid;
+
+use crate::error::Problem;
+
+/// Identifies one logical request of one tenant.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    scope: String,
+    request_id: String,
+    hash: String,
+}
+
+impl IdempotencyKey {
+    /// `None` when the client sent no `request_id`. `body` is the request with its
+    /// `request_id` cleared, so that only the rest of it counts as "the same body".
+    pub fn new(
+        scope: impl Into<String>,
+        method: &str,
+        request_id: &str,
+        body: &impl prost::Message,
+    ) -> Result<Option<Self>, Problem> {
+        if request_id.is_empty() {
+            return Ok(None);
+        }
+        let id = Uuid::try_parse(request_id)
+            .ok()
+            .filter(|u| !u.is_nil())
+            .ok_or_else(|| Problem::invalid_field("request_id", "REQUEST_ID_INVALID", "must be a UUID"))?;
+        let mut hasher = Sha256::new();
+        hasher.update(method.as_bytes());
+        hasher.update([0]);
+        hasher.update(body.encode_to_vec());
+        Ok(Some(Self {
+            scope: scope.into(),
+            request_id: id.hyphenated().to_string(),
+            hash: hex::encode(hasher.finalize()),
+        }))
+    }
+}
+
+/// What claiming a key found.
+pub enum Claim<T> {
+    /// First time: do the work, then `complete`.
+    Fresh,
+    /// Done before: this was the answer.
+    Replay(T),
+}
+
+pub async fn claim<T: DeserializeOwned>(
+    conn: &mut AnyConnection,
+    key: &IdempotencyKey,
+    now_us: i64,
+) -> Result<Claim<T>, Problem> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency (scope, request_id, request_hash, response, created_at) \
+         VALUES ($1, $2, $3, NULL, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(&key.scope)
+    .bind(&key.request_id)
+    .bind(&key.hash)
+    .bind(now_us)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Claim::Fresh);
+    }
+    let row: (String, Option<String>) =
+        sqlx::query_as("SELECT request_hash, response FROM idempotency WHERE scope = $1 AND request_id = $2")
+            .bind(&key.scope)
+            .bind(&key.request_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if row.0 != key.hash {
+        return Err(Problem::new(
+            Code::AlreadyExists,
+            "REQUEST_ID_REUSED",
+            "this request_id was already used for a different request",
+        )
+        .with_meta("request_id", &key.request_id));
+    }
+    let stored = row.1.ok_or_else(Problem::internal)?;
+    serde_json::from_str(&stored).map(Claim::Replay).map_err(|e| {
+        tracing::error!(error = %e, "stored idempotent response does not decode");
+        Problem::internal()
+    })
+}
+
+pub async fn complete<T: Serialize>(
+    conn: &mut AnyConnection,
+    key: &IdempotencyKey,
+    response: &T,
+) -> Result<(), Problem> {
+    let json = serde_json::to_string(response).map_err(|e| {
+        tracing::error!(error = %e, "response does not encode");
+        Problem::internal()
+    })?;
+    sqlx::query("UPDATE idempotency SET response = $3 WHERE scope = $1 AND request_id = $2")
+        .bind(&key.scope)
+        .bind(&key.request_id)
+        .bind(json)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Runs `work` in one write transaction guarded by `key`: the first call does the work
+/// and stores its result with the change; a retry gets the stored result and changes
+/// nothing. Returns the result and whether this call did the work.
+pub async fn run<T, E, F>(
+    db: &crate::db::Db,
+    key: Option<&IdempotencyKey>,
+    now_us: i64,
+    work: F,
+) -> Result<(T, bool), E>
+where
+    T: Serialize + DeserializeOwned + Send,
+    E: From<Problem> + From<sqlx::Error>,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> futures::future::BoxFuture<'c, Result<T, E>>,
+{
+    let mut tx = db.begin().await?;
+    if let Some(key) = key
+        && let Claim::Replay(previous) = claim(&mut tx, key, now_us).await?
+    {
+        return Ok((previous, false));
+    }
+    let value = work(&mut tx).await?;
+    if let Some(key) = key {
+        complete(&mut tx, key, &value).await?;
+    }
+    tx.commit().await?;
+    Ok((value, true))
+}

@@ -1,0 +1,20 @@
+//! What every GCC server needs, written once: configuration, telemetry, identity,
+//! errors, storage (idempotency, audit, outbox), the serving runtime and time.
+
+pub mod admission;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod idempotency;
+pub mod ids;
+pub mod paging;
+pub mod runtime;
+pub mod telemetry;
+pub mod time;
+
+pub use auth::{Caller, Role};
+pub use error::Problem;
+pub use ids::TenantId;

@@ -1,0 +1,112 @@
+//! Test support shared by every service's tests: a fresh database per test (SQLite file,
+//! or PostgreSQL when `GCC_TEST_POSTGRES_URL` is set), tokens for each role, a manual
+//! clock, and helpers to read `ErrorInfo` from a `Status`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use gcc_platform::auth::{Signer, Verifier, VerifyingKey};
+use gcc_platform::time::ManualClock;
+use gcc_platform::{Role, TenantId};
+use sqlx::{Connection, Executor};
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+/// Set to a PostgreSQL server URL to run every store test on PostgreSQL.
+pub const POSTGRES_ENV: &str = "GCC_TEST_POSTGRES_URL";
+pub const AUDIENCE: &str = "gcc";
+pub const ISSUER: &str = "gcc-test";
+const SECRET: &[u8] = b"gcc-testkit-hs256-secret-of-at-least-32-bytes";
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// A new, empty database on the backend the run selected.
+    pub async fn fresh() -> Self {
+        match std::env::var(POSTGRES_ENV) {
+            Ok(admin_url) if !admin_url.is_empty() => Self::postgres(&admin_url).await,
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/test.db", dir.path().display());
+                Self { url, _dir: Some(dir) }
+            }
+        }
+    }
+
+    async fn postgres(admin_url: &str) -> Self {
+        sqlx::any::install_default_drivers();
+        let name = format!("gcc_t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::AnyConnection::connect(admin_url).await.expect("connect to the PostgreSQL admin URL");
+        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create test database");
+        let _ = admin.close().await;
+        let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+        Self { url: format!("{base}/{name}"), _dir: None }
+    }
+}
+
+/// Which backend this run uses, for messages.
+pub fn backend() -> &'static str {
+    if std::env::var(POSTGRES_ENV).is_ok_and(|v| !v.is_empty()) { "postgres" } else { "sqlite" }
+}
+
+/// The verifier every test server uses.
+pub fn verifier() -> Arc<Verifier> {
+    Arc::new(Verifier::new(&VerifyingKey::Hs256(SECRET.to_vec()), AUDIENCE, ISSUER).expect("test key"))
+}
+
+/// Signs test tokens with the test key.
+pub fn signer() -> Signer {
+    Signer::hs256(SECRET, AUDIENCE, ISSUER)
+}
+
+/// A valid one-hour token for `tenant` with `roles`.
+pub fn token(tenant: TenantId, roles: &[Role]) -> String {
+    signer().token(&tenant.to_string(), &format!("user@{tenant}"), roles, 3600)
+}
+
+/// A reviewer from the eligibility team's own tenant.
+pub fn reviewer_token() -> String {
+    token(TenantId::parse("0e1f5a3c-7b2d-4c8e-9f10-a1b2c3d4e5f6").expect("tenant"), &[Role::EligibilityReviewer])
+}
+
+/// Wraps a message with a bearer token.
+pub fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(message);
+    req.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("header value"));
+    req
+}
+
+/// 127.0.0.1 on a free port.
+pub async fn listener() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0")
+}
+
+pub async fn channel(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}")).expect("endpoint").connect().await.expect("connect")
+}
+
+/// A Monday afternoon in New York, away from holidays: 2026-11-16 14:00 EST.
+pub fn monday_afternoon() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 16, 19, 0, 0).single().expect("time")
+}
+
+pub fn manual_clock() -> ManualClock {
+    ManualClock::new(monday_afternoon())
+}
+
+/// The `ErrorInfo.reason` of a status (empty when there is none).
+pub fn reason(status: &tonic::Status) -> String {
+    status.get_error_details().error_info().map(|i| i.reason.clone()).unwrap_or_default()
+}
+
+/// Asserts a status's code and reason, with the whole status on failure.
+#[track_caller]
+pub fn assert_refused(status: &tonic::Status, code: tonic::Code, expected_reason: &str) {
+    assert_eq!((status.code(), reason(status).as_str()), (code, expected_reason), "unexpected status: {status:?}");
+}
