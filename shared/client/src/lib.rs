@@ -1,1 +1,106 @@
+//! Typed clients for the GCC services. Every call carries the caller's bearer token, the
+//! current trace context and a deadline; reads may be retried on UNAVAILABLE with
+//! backoff, mutations never are (unless they carry a `request_id`).
 
+pub mod cli;
+pub mod output;
+
+use std::future::Future;
+use std::time::Duration;
+
+use gcc_platform::telemetry::inject_trace_context;
+use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilityServiceClient;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Status};
+
+/// Adds the token, the trace context and the deadline to every call.
+#[derive(Clone, Debug)]
+pub struct CallContext {
+    authorization: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+    timeout: Duration,
+}
+
+impl CallContext {
+    pub fn new(token: Option<&str>, timeout: Duration) -> anyhow::Result<Self> {
+        let authorization = token
+            .map(|t| format!("Bearer {t}").parse())
+            .transpose()
+            .map_err(|_| anyhow::anyhow!("the token has characters a header cannot carry"))?;
+        Ok(Self { authorization, timeout })
+    }
+}
+
+impl Interceptor for CallContext {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(a) = &self.authorization {
+            request.metadata_mut().insert("authorization", a.clone());
+        }
+        inject_trace_context(request.metadata_mut());
+        // A deadline the caller set (for example, what is left of its own) wins.
+        if !request.metadata().contains_key("grpc-timeout") {
+            request.set_timeout(self.timeout);
+        }
+        Ok(request)
+    }
+}
+
+pub type Intercepted = InterceptedService<Channel, CallContext>;
+pub type PartnerClient = PartnerEligibilityServiceClient<Intercepted>;
+
+/// A connection to one service with one caller's identity.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    channel: Channel,
+    context: CallContext,
+}
+
+impl Connection {
+    /// Connects lazily: the first call opens the connection, so a service that is down
+    /// answers UNAVAILABLE on that call instead of failing here.
+    pub fn lazy(endpoint: &str, token: Option<&str>, timeout: Duration) -> anyhow::Result<Self> {
+        let channel = Endpoint::from_shared(endpoint.to_owned())
+            .map_err(|e| anyhow::anyhow!("invalid endpoint {endpoint:?}: {e}"))?
+            .connect_timeout(Duration::from_secs(2))
+            .tcp_nodelay(true)
+            .connect_lazy();
+        Ok(Self { channel, context: CallContext::new(token, timeout)? })
+    }
+
+    /// The same connection acting for another caller (a service forwarding its caller's
+    /// token).
+    pub fn with_token(&self, token: &str) -> anyhow::Result<Self> {
+        Ok(Self { channel: self.channel.clone(), context: CallContext::new(Some(token), self.context.timeout)? })
+    }
+
+    pub fn partner(&self) -> PartnerClient {
+        PartnerEligibilityServiceClient::new(self.intercepted())
+    }
+
+    pub fn intercepted(&self) -> Intercepted {
+        InterceptedService::new(self.channel.clone(), self.context.clone())
+    }
+}
+
+/// Retries a read while the service is UNAVAILABLE, with exponential backoff, at most
+/// `attempts` times in all.
+pub async fn retry_read<T, F, Fut>(attempts: u32, mut call: F) -> Result<T, Status>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Status>>,
+{
+    let mut delay = Duration::from_millis(25);
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(s) if s.code() == Code::Unavailable && attempt < attempts => {
+                tracing::debug!(attempt, "retrying a read after UNAVAILABLE");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_millis(400));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}

@@ -11,13 +11,14 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// The real clock.
+/// The real clock, at the microsecond precision that storage keeps, so that what a
+/// call returns and what a later read returns are the same instant.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        from_micros(to_micros(Utc::now()))
     }
 }
 

@@ -1,0 +1,14 @@
+//! `gcc-stack`: the whole service set in one process for development and demos.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use gcc_platform::runtime::exit_code;
+
+mod stack;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = stack::StackConfig::parse();
+    exit_code(stack::run(config).await)
+}
