@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use gcc_platform::audit::{self, AuditEntry};
 use gcc_platform::db::{Db, is_unique_violation};
+use gcc_platform::db::{corrupt_column as corrupt, opt_tenant_column as opt_tenant, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::paging::Page;
 use gcc_platform::time::{from_micros, to_micros};
@@ -429,16 +430,4 @@ fn validation_from_row(row: &AnyRow) -> Result<PartnerValidation> {
         decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(from_micros),
         updated_at: from_micros(row.try_get("updated_at")?),
     })
-}
-
-fn tenant(row: &AnyRow, col: &str) -> Result<TenantId> {
-    TenantId::parse(&row.try_get::<String, _>(col)?).map_err(|_| corrupt(col))
-}
-
-fn opt_tenant(row: &AnyRow, col: &str) -> Result<Option<TenantId>> {
-    row.try_get::<Option<String>, _>(col)?.map(|s| TenantId::parse(&s).map_err(|_| corrupt(col))).transpose()
-}
-
-fn corrupt(col: &str) -> PartnerError {
-    PartnerError::Storage(sqlx::Error::ColumnDecode { index: col.to_owned(), source: "unexpected stored value".into() })
 }

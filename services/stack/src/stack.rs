@@ -1,8 +1,10 @@
 //! Starts every service on its own port (50051, 50052, …) with its own SQLite file under
-//! the data folder, prints the endpoints, and stops them all on SIGTERM or ctrl-c.
+//! the data folder, wired to each other, prints the endpoints, and stops them all on
+//! SIGTERM or ctrl-c.
 //!
-//! With no token key configured it runs in development mode: it creates a random HS256
-//! key under the data folder (once) and `gccctl dev-token` signs with it.
+//! With no token key configured it runs in development mode: it creates random keys under
+//! the data folder (once) — the HS256 token key that `gccctl dev-token` signs with, and
+//! the invitation-link key of relationships.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,15 +14,16 @@ use anyhow::Context;
 use gcc_platform::config::ServerArgs;
 use gcc_platform::runtime::shutdown_signal;
 use gcc_platform::telemetry;
-use gcc_platform::time::SystemClock;
+use gcc_platform::time::{SharedClock, SystemClock};
 use tokio::net::TcpListener;
 
 pub const DEV_KEY_FILE: &str = "dev-jwt-hs256.key";
+pub const INVITATION_KEY_FILE: &str = "invitation-hmac.key";
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "gcc-stack", version, about = "Every GCC service in one process, SQLite under ./data")]
 pub struct StackConfig {
-    /// Folder for the databases and the development key.
+    /// Folder for the databases and the development keys.
     #[arg(long, env = "GCC_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     #[command(flatten)]
@@ -28,6 +31,15 @@ pub struct StackConfig {
     /// Where validation questions go; linked from validation errors.
     #[arg(long, env = "GCC_ELIGIBILITY_CONTACT", default_value = "mailto:usgcce@microsoft.com")]
     pub eligibility_contact: String,
+    /// Key for invitation links (default in development mode: created under --data-dir).
+    #[arg(long, env = "GCC_INVITATION_KEY_FILE")]
+    pub invitation_key_file: Option<PathBuf>,
+    /// Base of invitation links.
+    #[arg(long, env = "GCC_INVITATION_BASE_URL", default_value = "https://gcc.example/invitations/accept")]
+    pub invitation_base_url: String,
+    /// How long the gate may reuse a fact read from another service.
+    #[arg(long, env = "GCC_FACT_CACHE_TTL", default_value = "2s")]
+    pub fact_cache_ttl: String,
 }
 
 pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
@@ -40,30 +52,93 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     let dev_mode = no_key_configured(&config.server);
     if dev_mode {
-        let key = ensure_dev_key(&config.data_dir)?;
-        config.server.auth.jwt_hs256_secret_file = Some(key);
+        config.server.auth.jwt_hs256_secret_file = Some(ensure_key(&config.data_dir, DEV_KEY_FILE)?);
+    }
+    if config.invitation_key_file.is_none() {
+        anyhow::ensure!(dev_mode, "configure --invitation-key-file (GCC_INVITATION_KEY_FILE) beside the token key");
+        config.invitation_key_file = Some(ensure_key(&config.data_dir, INVITATION_KEY_FILE)?);
     }
     let verifier = config.server.auth.verifier()?;
-    let clock = Arc::new(SystemClock);
+    let clock: SharedClock = Arc::new(SystemClock);
+    let endpoint = |index: u16| format!("http://{}", service_addr(&config, index));
 
-    let partner_args = service_args(&config, partner_eligibility::SERVICE, 0);
+    let contact = config.eligibility_contact.clone();
     let partner = partner_eligibility::Application::build(
-        &partner_eligibility::Config {
-            server: partner_args.clone(),
-            eligibility_contact: config.eligibility_contact.clone(),
-        },
-        listen(partner_args.listen).await?,
+        &parse_config::<partner_eligibility::Config>(
+            partner_eligibility::SERVICE,
+            &config,
+            0,
+            &[("--eligibility-contact", contact.clone())],
+        )?,
+        listen(service_addr(&config, 0)).await?,
         clock.clone(),
         verifier.clone(),
     )
     .await
     .context("partner-eligibility did not start")?;
 
+    let validation = customer_validation::Application::build(
+        &parse_config::<customer_validation::Config>(
+            customer_validation::SERVICE,
+            &config,
+            1,
+            &[
+                ("--partner-endpoint", endpoint(0)),
+                ("--relationships-endpoint", endpoint(2)),
+                ("--fact-cache-ttl", config.fact_cache_ttl.clone()),
+                ("--eligibility-contact", contact),
+            ],
+        )?,
+        listen(service_addr(&config, 1)).await?,
+        clock.clone(),
+        verifier.clone(),
+    )
+    .await
+    .context("customer-validation did not start")?;
+
+    let relationships = relationships::Application::build(
+        &parse_config::<relationships::Config>(
+            relationships::SERVICE,
+            &config,
+            2,
+            &[
+                ("--partner-endpoint", endpoint(0)),
+                ("--invitation-key-file", path(config.invitation_key_file.as_deref())),
+                ("--invitation-base-url", config.invitation_base_url.clone()),
+            ],
+        )?,
+        listen(service_addr(&config, 2)).await?,
+        clock.clone(),
+        verifier.clone(),
+    )
+    .await
+    .context("relationships did not start")?;
+
+    let ordering = ordering::Application::build(
+        &parse_config::<ordering::Config>(
+            ordering::SERVICE,
+            &config,
+            3,
+            &[("--validation-endpoint", endpoint(1)), ("--relationships-endpoint", endpoint(2))],
+        )?,
+        listen(service_addr(&config, 3)).await?,
+        clock,
+        verifier,
+    )
+    .await
+    .context("ordering did not start")?;
+
     println!("gcc-stack is serving:");
-    println!("  {:<22} gcc.partner.v1        http://{}", partner_eligibility::SERVICE, partner.local_addr());
+    for (name, package, addr) in [
+        (partner_eligibility::SERVICE, "gcc.partner.v1", partner.local_addr()),
+        (customer_validation::SERVICE, "gcc.validation.v1", validation.local_addr()),
+        (relationships::SERVICE, "gcc.relationships.v1", relationships.local_addr()),
+        (ordering::SERVICE, "gcc.ordering.v1", ordering.local_addr()),
+    ] {
+        println!("  {name:<22} {package:<22} http://{addr}");
+    }
     if dev_mode {
-        let key = config.data_dir.join(DEV_KEY_FILE);
-        println!("\nDevelopment mode: tokens are signed with {}.", key.display());
+        println!("\nDevelopment mode: tokens are signed with {}.", config.data_dir.join(DEV_KEY_FILE).display());
         println!(
             "  export GCC_TOKEN=$(cargo run -q -p gcc-client --bin gccctl -- dev-token --role admin_agent --tenant <guid>)"
         );
@@ -71,7 +146,14 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     println!("\nStop with ctrl-c.");
 
     shutdown_signal().await;
-    partner.shutdown().await?;
+    // Stop from the top of the call graph down, so that nothing calls a stopped service.
+    let results = [
+        ordering.shutdown().await,
+        validation.shutdown().await,
+        relationships.shutdown().await,
+        partner.shutdown().await,
+    ];
+    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
     Ok(())
 }
 
@@ -80,25 +162,80 @@ fn no_key_configured(args: &ServerArgs) -> bool {
     a.jwt_hs256_secret_file.is_none() && a.jwt_rs256_public_key_file.is_none() && a.jwt_eddsa_public_key_file.is_none()
 }
 
-/// The settings of the `index`-th service: the port after the previous service's (from
-/// --listen, default 127.0.0.1:50051) and its own SQLite file.
-fn service_args(config: &StackConfig, service: &str, index: u16) -> ServerArgs {
-    let mut args = config.server.clone();
+/// The `index`-th service's address: the port after the previous one, from --listen
+/// (default 127.0.0.1:50051).
+fn service_addr(config: &StackConfig, index: u16) -> SocketAddr {
     let mut addr = config.server.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051)));
     addr.set_port(addr.port() + index);
-    args.listen = Some(addr);
+    addr
+}
+
+/// The shared settings with the service's own address and SQLite file.
+fn service_args(config: &StackConfig, service: &str, index: u16) -> ServerArgs {
+    let mut args = config.server.clone();
+    args.listen = Some(service_addr(config, index));
     args.database_url = Some(format!("sqlite://{}/{service}.db", config.data_dir.display()));
     args
 }
 
-async fn listen(addr: Option<SocketAddr>) -> anyhow::Result<TcpListener> {
-    let addr = addr.context("no address")?;
+/// A service configuration from its own command line, so that its defaults and checks
+/// apply; the shared settings are replaced afterwards.
+fn parse_config<C: clap::Parser + HasServer>(
+    service: &str,
+    config: &StackConfig,
+    index: u16,
+    own: &[(&str, String)],
+) -> anyhow::Result<C> {
+    let mut argv = vec![service.to_owned()];
+    for (flag, value) in own {
+        argv.push((*flag).to_owned());
+        argv.push(value.clone());
+    }
+    let mut parsed = C::try_parse_from(argv).with_context(|| format!("{service} configuration"))?;
+    *parsed.server_mut() = service_args(config, service, index);
+    Ok(parsed)
+}
+
+/// Configurations that carry the shared server settings.
+pub trait HasServer {
+    fn server_mut(&mut self) -> &mut ServerArgs;
+}
+
+impl HasServer for partner_eligibility::Config {
+    fn server_mut(&mut self) -> &mut ServerArgs {
+        &mut self.server
+    }
+}
+
+impl HasServer for customer_validation::Config {
+    fn server_mut(&mut self) -> &mut ServerArgs {
+        &mut self.server
+    }
+}
+
+impl HasServer for relationships::Config {
+    fn server_mut(&mut self) -> &mut ServerArgs {
+        &mut self.server
+    }
+}
+
+impl HasServer for ordering::Config {
+    fn server_mut(&mut self) -> &mut ServerArgs {
+        &mut self.server
+    }
+}
+
+fn path(p: Option<&Path>) -> String {
+    p.map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (is another gcc-stack running?)"))
 }
 
-/// Creates the development key once (48 random bytes, hex, readable by the owner only).
-fn ensure_dev_key(dir: &Path) -> anyhow::Result<PathBuf> {
-    let path = dir.join(DEV_KEY_FILE);
+/// Creates a development key once (48 random bytes, hex, readable by the owner only).
+fn ensure_key(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let path = dir.join(name);
     if !path.exists() {
         let secret: [u8; 48] = rand::random();
         std::fs::write(&path, hex::encode(secret)).with_context(|| format!("cannot write {}", path.display()))?;

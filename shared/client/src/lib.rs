@@ -9,7 +9,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use gcc_platform::telemetry::inject_trace_context;
+use gcc_proto::ordering::ordering_service_client::OrderingServiceClient;
 use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilityServiceClient;
+use gcc_proto::relationships::relationships_service_client::RelationshipsServiceClient;
+use gcc_proto::validation::customer_validation_service_client::CustomerValidationServiceClient;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -48,6 +51,9 @@ impl Interceptor for CallContext {
 
 pub type Intercepted = InterceptedService<Channel, CallContext>;
 pub type PartnerClient = PartnerEligibilityServiceClient<Intercepted>;
+pub type OrderingClient = OrderingServiceClient<Intercepted>;
+pub type RelationshipsClient = RelationshipsServiceClient<Intercepted>;
+pub type ValidationClient = CustomerValidationServiceClient<Intercepted>;
 
 /// A connection to one service with one caller's identity.
 #[derive(Clone, Debug)]
@@ -78,8 +84,56 @@ impl Connection {
         PartnerEligibilityServiceClient::new(self.intercepted())
     }
 
+    pub fn relationships(&self) -> RelationshipsClient {
+        RelationshipsServiceClient::new(self.intercepted())
+    }
+
+    pub fn ordering(&self) -> OrderingClient {
+        OrderingServiceClient::new(self.intercepted())
+    }
+
+    pub fn validation(&self) -> ValidationClient {
+        CustomerValidationServiceClient::new(self.intercepted())
+    }
+
     pub fn intercepted(&self) -> Intercepted {
         InterceptedService::new(self.channel.clone(), self.context.clone())
+    }
+}
+
+/// What is left of the caller's deadline (its `grpc-timeout`), less `margin` for our own
+/// work, capped at `cap`: the deadline to give a downstream call.
+pub fn downstream_deadline(incoming: &tonic::metadata::MetadataMap, margin: Duration, cap: Duration) -> Duration {
+    incoming
+        .get("grpc-timeout")
+        .and_then(|v| v.to_str().ok())
+        .and_then(gcc_platform::admission::parse_grpc_timeout)
+        .map_or(cap, |d| d.saturating_sub(margin).min(cap))
+        .max(Duration::from_millis(1))
+}
+
+/// A request with an explicit deadline.
+pub fn with_deadline<T>(message: T, deadline: Duration) -> Request<T> {
+    let mut r = Request::new(message);
+    r.set_timeout(deadline);
+    r
+}
+
+/// How a failed call to another service is reported to our caller: never a guess, and
+/// never the other service's internals.
+pub fn dependency_problem(service: &str, status: &Status) -> gcc_platform::Problem {
+    use gcc_platform::Problem;
+    tracing::warn!(service, code = ?status.code(), message = status.message(), "dependency call failed");
+    match status.code() {
+        Code::DeadlineExceeded | Code::Cancelled => Problem::new(
+            Code::DeadlineExceeded,
+            "DEPENDENCY_DEADLINE_EXCEEDED",
+            format!("{service} did not answer in time"),
+        )
+        .with_meta("dependency", service),
+        _ => Problem::new(Code::Unavailable, "DEPENDENCY_UNAVAILABLE", format!("{service} could not answer"))
+            .with_meta("dependency", service)
+            .with_retry(Duration::from_millis(200)),
     }
 }
 

@@ -99,7 +99,7 @@ fn trim_secret(mut bytes: Vec<u8>) -> Vec<u8> {
     bytes
 }
 
-/// Parses `250ms`, `10s`, `5m`, `1h`.
+/// Parses `250ms`, `10s`, `5m`, `1h`, `7d`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -110,6 +110,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "s" | "" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
         "h" => Ok(Duration::from_secs(n * 3600)),
+        "d" => Ok(Duration::from_secs(n * 86_400)),
         _ => Err(format!("{s:?} is not a duration such as 500ms, 10s or 5m")),
     }
 }
@@ -128,6 +129,7 @@ mod tests {
         assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("ten").is_err());
-        assert!(parse_duration("5d").is_err());
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert!(parse_duration("5w").is_err());
     }
 }

@@ -136,6 +136,25 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// A tenant ID column; a stored value that does not parse is a decode error.
+pub fn tenant_column(row: &sqlx::any::AnyRow, col: &str) -> Result<crate::TenantId, sqlx::Error> {
+    use sqlx::Row;
+    crate::TenantId::parse(&row.try_get::<String, _>(col)?).map_err(|_| corrupt_column(col))
+}
+
+/// A nullable tenant ID column.
+pub fn opt_tenant_column(row: &sqlx::any::AnyRow, col: &str) -> Result<Option<crate::TenantId>, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<Option<String>, _>(col)?
+        .map(|s| crate::TenantId::parse(&s).map_err(|_| corrupt_column(col)))
+        .transpose()
+}
+
+/// The error for a stored value the code does not recognise.
+pub fn corrupt_column(col: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode { index: col.to_owned(), source: "unexpected stored value".into() }
+}
+
 /// Whether an error is a unique-constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())

@@ -63,6 +63,18 @@ impl Problem {
         p
     }
 
+    /// Adds a `PreconditionFailure` violation, for a refusal with several failing parts
+    /// (`kind` is the violation's type, such as the reason that part fails for).
+    pub fn with_precondition(
+        mut self,
+        kind: impl Into<String>,
+        subject: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        self.details.preconditions.push((kind.into(), subject.into(), description.into()));
+        self
+    }
+
     pub fn not_found(reason: &'static str, name: &str) -> Self {
         Self::new(Code::NotFound, reason, format!("{name} was not found")).with_meta("name", name)
     }
@@ -145,4 +157,23 @@ impl From<sqlx::Error> for Problem {
 /// The reason and details of a `Status`, as a client reads them.
 pub fn reason_of(status: &Status) -> Option<String> {
     status.get_error_details().error_info().map(|i| i.reason.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_precondition_violations_travel_in_one_status() {
+        let status = Problem::new(Code::FailedPrecondition, "GCC_ELIGIBILITY_REQUIRED", "refused")
+            .with_meta("reasons", "CUSTOMER_NOT_VALIDATED")
+            .with_precondition("CUSTOMER_NOT_VALIDATED", "lines[0]", "first")
+            .with_precondition("CUSTOMER_NOT_VALIDATED", "lines[2]", "third")
+            .into_status("gcc.test.v1");
+        let details = status.get_error_details();
+        assert_eq!(reason_of(&status).as_deref(), Some("GCC_ELIGIBILITY_REQUIRED"));
+        let subjects: Vec<_> =
+            details.precondition_failure().unwrap().violations.iter().map(|v| v.subject.as_str()).collect();
+        assert_eq!(subjects, ["lines[0]", "lines[2]"]);
+    }
 }

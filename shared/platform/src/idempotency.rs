@@ -76,13 +76,35 @@ pub async fn claim<T: DeserializeOwned>(
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let row: (String, Option<String>) =
+    match stored(conn, key).await? {
+        Some(previous) => Ok(Claim::Replay(previous)),
+        // A record without its answer is only visible inside the transaction that claimed it.
+        None => Err(Problem::internal()),
+    }
+}
+
+/// Looks a key up without claiming it: the stored answer of a completed request with the
+/// same body, REQUEST_ID_REUSED for another body, or `None` when there is no completed
+/// record. For a retry that must be answered before any other work (such as asking
+/// another service); `run` still claims the key, which settles races.
+pub async fn peek<T: DeserializeOwned>(db: &crate::db::Db, key: &IdempotencyKey) -> Result<Option<T>, Problem> {
+    let mut conn = db.reader().acquire().await?;
+    stored(&mut conn, key).await
+}
+
+/// The completed answer recorded under `key`, if any; REQUEST_ID_REUSED when the key was
+/// used for another body.
+async fn stored<T: DeserializeOwned>(conn: &mut AnyConnection, key: &IdempotencyKey) -> Result<Option<T>, Problem> {
+    let row: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT request_hash, response FROM idempotency WHERE scope = $1 AND request_id = $2")
             .bind(&key.scope)
             .bind(&key.request_id)
-            .fetch_one(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await?;
-    if row.0 != key.hash {
+    let Some((hash, response)) = row else {
+        return Ok(None);
+    };
+    if hash != key.hash {
         return Err(Problem::new(
             Code::AlreadyExists,
             "REQUEST_ID_REUSED",
@@ -90,8 +112,10 @@ pub async fn claim<T: DeserializeOwned>(
         )
         .with_meta("request_id", &key.request_id));
     }
-    let stored = row.1.ok_or_else(Problem::internal)?;
-    serde_json::from_str(&stored).map(Claim::Replay).map_err(|e| {
+    let Some(stored) = response else {
+        return Ok(None);
+    };
+    serde_json::from_str(&stored).map(Some).map_err(|e| {
         tracing::error!(error = %e, "stored idempotent response does not decode");
         Problem::internal()
     })
@@ -141,4 +165,35 @@ where
     }
     tx.commit().await?;
     Ok((value, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+
+    fn seven(_: &mut AnyConnection) -> futures::future::BoxFuture<'_, Result<i64, Problem>> {
+        Box::pin(async { Ok(7) })
+    }
+
+    #[tokio::test]
+    async fn peek_replays_a_completed_answer_and_refuses_another_body() {
+        let file = std::env::temp_dir().join(format!("gcc-idempotency-{}.db", Uuid::new_v4()));
+        let db =
+            Db::connect(&format!("sqlite://{}", file.display()), 2, &sqlx::migrate::Migrator::DEFAULT).await.unwrap();
+        let id = Uuid::new_v4().to_string();
+        let key = IdempotencyKey::new("tenant", "Place", &id, &()).unwrap().unwrap();
+        let other = IdempotencyKey::new("tenant", "Cancel", &id, &()).unwrap().unwrap();
+
+        assert_eq!(peek::<i64>(&db, &key).await.unwrap(), None, "nothing recorded yet");
+        assert_eq!(run(&db, Some(&key), 0, seven).await.unwrap(), (7, true));
+        assert_eq!(peek::<i64>(&db, &key).await.unwrap(), Some(7));
+        let reused = peek::<i64>(&db, &other).await.unwrap_err();
+        assert_eq!((reused.code, reused.reason), (Code::AlreadyExists, "REQUEST_ID_REUSED"));
+
+        db.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+    }
 }

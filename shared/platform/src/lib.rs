@@ -4,7 +4,9 @@
 pub mod admission;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod config;
+pub mod contact;
 pub mod db;
 pub mod error;
 pub mod events;

@@ -23,7 +23,25 @@ pub mod gcc {
             tonic::include_proto!("gcc.partner.v1");
         }
     }
+    pub mod validation {
+        pub mod v1 {
+            tonic::include_proto!("gcc.validation.v1");
+        }
+    }
+    pub mod relationships {
+        pub mod v1 {
+            tonic::include_proto!("gcc.relationships.v1");
+        }
+    }
+    pub mod ordering {
+        pub mod v1 {
+            tonic::include_proto!("gcc.ordering.v1");
+        }
+    }
 }
 
+pub use gcc::ordering::v1 as ordering;
 pub use gcc::partner::v1 as partner;
+pub use gcc::relationships::v1 as relationships;
 pub use gcc::r#type::v1 as types;
+pub use gcc::validation::v1 as validation;

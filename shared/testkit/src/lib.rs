@@ -29,9 +29,15 @@ pub struct TestDb {
 impl TestDb {
     /// A new, empty database on the backend the run selected.
     pub async fn fresh() -> Self {
-        match std::env::var(POSTGRES_ENV) {
-            Ok(admin_url) if !admin_url.is_empty() => Self::postgres(&admin_url).await,
-            _ => {
+        Self::fresh_on(std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()).as_deref()).await
+    }
+
+    /// A new, empty database: on the PostgreSQL server at `postgres_url` (a database in
+    /// it is created), or a SQLite file when `None`.
+    pub async fn fresh_on(postgres_url: Option<&str>) -> Self {
+        match postgres_url {
+            Some(admin_url) => Self::postgres(admin_url).await,
+            None => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}/test.db", dir.path().display());
                 Self { url, _dir: Some(dir) }
@@ -48,6 +54,19 @@ impl TestDb {
         let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
         Self { url: format!("{base}/{name}"), _dir: None }
     }
+}
+
+/// Rows in `table` (optionally with a `WHERE …` after the name), read straight from the
+/// database at `url`: how tests prove what was, or was not, written.
+pub async fn count_rows(url: &str, table: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect to the test database");
+    let n: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(&mut conn)
+        .await
+        .expect("count rows");
+    let _ = conn.close().await;
+    n.0
 }
 
 /// Which backend this run uses, for messages.

@@ -9,7 +9,6 @@ use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilitySe
 use gcc_proto::partner::{self as pb, partner_validation::State};
 use gcc_testkit::{TestDb, authed, channel, listener, manual_clock, reviewer_token, token, verifier};
 use partner_eligibility::{Application, Config};
-use sqlx::Connection;
 use tonic::Status;
 use tonic::transport::Channel;
 
@@ -47,13 +46,7 @@ impl TestApp {
 
     /// Rows in a table, read straight from the database.
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(&self.db_url).await.expect("connect");
-        let n: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(&mut conn)
-            .await
-            .expect("count");
-        n.0
+        gcc_testkit::count_rows(&self.db_url, table).await
     }
 
     pub async fn enroll(

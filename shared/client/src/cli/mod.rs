@@ -1,7 +1,10 @@
 //! The `gccctl` commands: one module per service, sharing global options.
 
+mod ordering;
 mod partner;
+mod relationships;
 mod token;
+mod validation;
 
 use std::time::Duration;
 
@@ -26,6 +29,15 @@ pub struct Global {
     /// partner-eligibility endpoint.
     #[arg(long, env = "GCC_PARTNER_ENDPOINT", global = true, default_value = "http://127.0.0.1:50051")]
     pub partner_endpoint: String,
+    /// customer-validation endpoint.
+    #[arg(long, env = "GCC_VALIDATION_ENDPOINT", global = true, default_value = "http://127.0.0.1:50052")]
+    pub validation_endpoint: String,
+    /// relationships endpoint.
+    #[arg(long, env = "GCC_RELATIONSHIPS_ENDPOINT", global = true, default_value = "http://127.0.0.1:50053")]
+    pub relationships_endpoint: String,
+    /// ordering endpoint.
+    #[arg(long, env = "GCC_ORDERING_ENDPOINT", global = true, default_value = "http://127.0.0.1:50054")]
+    pub ordering_endpoint: String,
     /// Deadline of each call.
     #[arg(long, global = true, default_value = "10s", value_parser = gcc_platform::config::parse_duration)]
     pub timeout: Duration,
@@ -50,6 +62,34 @@ pub enum Command {
     /// Partner GCC validations: submit, review, answer, watch.
     #[command(subcommand, name = "partner-validation")]
     PartnerValidation(partner::ValidationCommand),
+    /// Customer GCC validations: submit on a customer's behalf, review, watch.
+    #[command(subcommand, name = "customer-validation")]
+    CustomerValidation(validation::ValidationCommand),
+    /// Validation codes: the pick list, and applying one to a customer.
+    #[command(subcommand, name = "validation-code")]
+    ValidationCode(validation::CodeCommand),
+    /// A customer's special qualifications (how anyone checks GCC validation).
+    SpecialQualifications {
+        #[arg(value_parser = token::parse_tenant)]
+        customer: gcc_platform::TenantId,
+    },
+    /// Ask the eligibility gate whether GCC offers may be sold to a customer now.
+    Eligibility(validation::Check),
+    /// Customer accounts the partner manages: create, get, list.
+    #[command(subcommand)]
+    Customer(relationships::CustomerCommand),
+    /// Reseller relationships: invite, edit the e-mail, resend, revoke, accept, end, check.
+    #[command(subcommand)]
+    Relationship(relationships::RelationshipCommand),
+    /// The offer catalog, and what a customer can be sold now.
+    #[command(subcommand)]
+    Offers(ordering::OffersCommand),
+    /// Orders: place (GCC lines go through the eligibility gate), get, list.
+    #[command(subcommand)]
+    Order(ordering::OrderCommand),
+    /// Subscriptions created by orders.
+    #[command(subcommand)]
+    Subscriptions(ordering::SubscriptionsCommand),
 }
 
 impl Cli {
@@ -58,6 +98,15 @@ impl Cli {
             Command::DevToken(cmd) => cmd.run(),
             Command::Partner(cmd) => cmd.run(&self.global).await,
             Command::PartnerValidation(cmd) => cmd.run(&self.global).await,
+            Command::CustomerValidation(cmd) => cmd.run(&self.global).await,
+            Command::ValidationCode(cmd) => cmd.run(&self.global).await,
+            Command::SpecialQualifications { customer } => validation::qualifications(&self.global, customer).await,
+            Command::Eligibility(cmd) => cmd.run(&self.global).await,
+            Command::Customer(cmd) => cmd.run(&self.global).await,
+            Command::Relationship(cmd) => cmd.run(&self.global).await,
+            Command::Offers(cmd) => cmd.run(&self.global).await,
+            Command::Order(cmd) => cmd.run(&self.global).await,
+            Command::Subscriptions(cmd) => cmd.run(&self.global).await,
         }
     }
 }

@@ -1,0 +1,311 @@
+//! Wire ↔ domain at the edge of customer-validation.
+
+use gcc_platform::time::to_timestamp;
+use gcc_platform::{Problem, TenantId};
+use gcc_proto::types::OfferFamily as PbFamily;
+use gcc_proto::validation as pb;
+
+use crate::domain::*;
+use gcc_platform::contact::{DnsDomain, EmailAddress, RegionCode};
+
+pub fn validation_name(id: &str) -> String {
+    format!("customerValidations/{id}")
+}
+
+pub fn code_name(code: &str) -> String {
+    format!("validationCodes/{code}")
+}
+
+pub fn partner_name(t: TenantId) -> String {
+    format!("partners/{t}")
+}
+
+pub fn customer_name(t: TenantId) -> String {
+    format!("customers/{t}")
+}
+
+/// `{collection}/{tenant_id}` → the tenant ID.
+pub fn parse_tenant_name(field: &str, name: &str, collection: &str) -> Result<TenantId, Problem> {
+    if name.is_empty() {
+        return Err(Problem::field_required(field));
+    }
+    let id = name.strip_prefix(collection).and_then(|r| r.strip_prefix('/')).ok_or_else(|| {
+        Problem::invalid_field(field, "NAME_INVALID", format!("expected `{collection}/{{tenant_id}}`"))
+    })?;
+    TenantId::parse_field(field, id)
+}
+
+/// A required enum: unknown numbers and UNSPECIFIED are refused.
+pub fn parse_enum<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, Problem> {
+    if value == 0 {
+        return Err(Problem::field_required(field));
+    }
+    E::try_from(value)
+        .map_err(|_| Problem::invalid_field(field, "ENUM_VALUE_INVALID", format!("{value} is not a known value")))
+}
+
+pub fn parse_families(field: &str, values: &[i32]) -> Result<Vec<OfferFamily>, Problem> {
+    if values.is_empty() {
+        return Err(Problem::field_required(field));
+    }
+    let mut out = Vec::new();
+    for v in values {
+        let f = match parse_enum::<PbFamily>(field, *v)? {
+            PbFamily::Office365 => OfferFamily::Office365,
+            PbFamily::Dynamics365 => OfferFamily::Dynamics365,
+            PbFamily::Ems => OfferFamily::Ems,
+            PbFamily::PowerBi => OfferFamily::PowerBi,
+            PbFamily::Unspecified => return Err(Problem::field_required(field)),
+        };
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+pub fn family_to(f: OfferFamily) -> i32 {
+    (match f {
+        OfferFamily::Office365 => PbFamily::Office365,
+        OfferFamily::Dynamics365 => PbFamily::Dynamics365,
+        OfferFamily::Ems => PbFamily::Ems,
+        OfferFamily::PowerBi => PbFamily::PowerBi,
+    }) as i32
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, Problem> {
+    Problem::check_text(field, value, max)?;
+    Ok(value.trim().to_owned())
+}
+
+pub fn parse_organization(o: Option<pb::Organization>) -> Result<Organization, Problem> {
+    let o = o.ok_or_else(|| Problem::field_required("customer_validation.organization"))?;
+    let legal_name = text("customer_validation.organization.legal_name", &o.legal_name, 200)?;
+    if o.domain.is_empty() {
+        return Err(Problem::field_required("customer_validation.organization.domain"));
+    }
+    let domain = DnsDomain::parse(&o.domain).map(|d| d.as_str().to_owned()).ok_or_else(|| {
+        Problem::invalid_field(
+            "customer_validation.organization.domain",
+            "DOMAIN_INVALID",
+            "not a DNS domain such as agency.example.gov",
+        )
+    })?;
+    if o.address_lines.is_empty() || o.address_lines.len() > 5 {
+        return Err(Problem::invalid_field(
+            "customer_validation.organization.address_lines",
+            "FIELD_REQUIRED",
+            "1 to 5 lines",
+        ));
+    }
+    let address_lines = o
+        .address_lines
+        .iter()
+        .map(|l| text("customer_validation.organization.address_lines", l, 200))
+        .collect::<Result<Vec<_>, _>>()?;
+    if o.region_code.is_empty() {
+        return Err(Problem::field_required("customer_validation.organization.region_code"));
+    }
+    if RegionCode::parse(&o.region_code).is_none() {
+        return Err(Problem::invalid_field(
+            "customer_validation.organization.region_code",
+            "REGION_CODE_INVALID",
+            "a two-letter CLDR region code such as US",
+        ));
+    }
+    let contact_name = text("customer_validation.organization.contact_name", &o.contact_name, 200)?;
+    if o.contact_email.is_empty() {
+        return Err(Problem::field_required("customer_validation.organization.contact_email"));
+    }
+    let contact_email = EmailAddress::parse(&o.contact_email).map(|e| e.as_str().to_owned()).ok_or_else(|| {
+        Problem::invalid_field(
+            "customer_validation.organization.contact_email",
+            "EMAIL_INVALID",
+            "not an e-mail address",
+        )
+    })?;
+    Ok(Organization { legal_name, domain, address_lines, region_code: o.region_code, contact_name, contact_email })
+}
+
+pub fn parse_eligibility(e: Option<pb::CustomerEligibility>, org: &Organization) -> Result<Eligibility, Problem> {
+    use pb::customer_eligibility::Basis;
+    const FIELD: &str = "customer_validation.eligibility";
+    let required =
+        || Problem::invalid_field(FIELD, "ELIGIBILITY_BASIS_REQUIRED", "state how the customer qualifies (R8a)");
+    let e = e.ok_or_else(required)?;
+    if e.us_presence.chars().count() > 2000 {
+        return Err(Problem::invalid_field(
+            "customer_validation.eligibility.us_presence",
+            "FIELD_TOO_LONG",
+            "at most 2000 characters",
+        ));
+    }
+    let us_presence = Some(e.us_presence.trim().to_owned()).filter(|p| !p.is_empty());
+    let eligibility = match e.basis.ok_or_else(required)? {
+        Basis::GovernmentEntity(0) => return Err(required()),
+        Basis::GovernmentEntity(k) => {
+            let kind =
+                match parse_enum::<pb::GovernmentEntityKind>("customer_validation.eligibility.government_entity", k)? {
+                    pb::GovernmentEntityKind::Federal => EntityKind::Federal,
+                    pb::GovernmentEntityKind::State => EntityKind::State,
+                    pb::GovernmentEntityKind::Local => EntityKind::Local,
+                    pb::GovernmentEntityKind::Tribal => EntityKind::Tribal,
+                    pb::GovernmentEntityKind::RegionalOrInterstate => EntityKind::RegionalOrInterstate,
+                    pb::GovernmentEntityKind::Ffrdc => EntityKind::Ffrdc,
+                    pb::GovernmentEntityKind::Unspecified => return Err(required()),
+                };
+            Eligibility::GovernmentEntity { kind, us_presence }
+        }
+        Basis::RegulatedData(d) => {
+            if d.kinds.is_empty() {
+                return Err(required());
+            }
+            let mut kinds = Vec::new();
+            for k in d.kinds {
+                let kind = match parse_enum::<pb::RegulatedDataKind>(
+                    "customer_validation.eligibility.regulated_data.kinds",
+                    k,
+                )? {
+                    pb::RegulatedDataKind::Itar => RegulatedKind::Itar,
+                    pb::RegulatedDataKind::Cui => RegulatedKind::Cui,
+                    pb::RegulatedDataKind::DodUcni => RegulatedKind::DodUcni,
+                    pb::RegulatedDataKind::DoeUcni => RegulatedKind::DoeUcni,
+                    pb::RegulatedDataKind::Cji => RegulatedKind::Cji,
+                    pb::RegulatedDataKind::DodImpactLevel => RegulatedKind::DodImpactLevel,
+                    pb::RegulatedDataKind::Unspecified => return Err(required()),
+                };
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            Eligibility::RegulatedData { kinds, us_presence }
+        }
+    };
+    if eligibility.needs_us_presence(org) {
+        return Err(Problem::invalid_field(
+            "customer_validation.eligibility.us_presence",
+            "US_PRESENCE_REQUIRED",
+            "an organization outside the US must state its proven US presence (R8a)",
+        ));
+    }
+    Ok(eligibility)
+}
+
+fn eligibility_to(e: &Eligibility) -> pb::CustomerEligibility {
+    use pb::customer_eligibility::Basis;
+    let (basis, presence) = match e {
+        Eligibility::GovernmentEntity { kind, us_presence } => {
+            let k = match kind {
+                EntityKind::Federal => pb::GovernmentEntityKind::Federal,
+                EntityKind::State => pb::GovernmentEntityKind::State,
+                EntityKind::Local => pb::GovernmentEntityKind::Local,
+                EntityKind::Tribal => pb::GovernmentEntityKind::Tribal,
+                EntityKind::RegionalOrInterstate => pb::GovernmentEntityKind::RegionalOrInterstate,
+                EntityKind::Ffrdc => pb::GovernmentEntityKind::Ffrdc,
+            };
+            (Basis::GovernmentEntity(k as i32), us_presence)
+        }
+        Eligibility::RegulatedData { kinds, us_presence } => {
+            let kinds = kinds
+                .iter()
+                .map(|k| {
+                    (match k {
+                        RegulatedKind::Itar => pb::RegulatedDataKind::Itar,
+                        RegulatedKind::Cui => pb::RegulatedDataKind::Cui,
+                        RegulatedKind::DodUcni => pb::RegulatedDataKind::DodUcni,
+                        RegulatedKind::DoeUcni => pb::RegulatedDataKind::DoeUcni,
+                        RegulatedKind::Cji => pb::RegulatedDataKind::Cji,
+                        RegulatedKind::DodImpactLevel => pb::RegulatedDataKind::DodImpactLevel,
+                    }) as i32
+                })
+                .collect();
+            (Basis::RegulatedData(pb::RegulatedData { kinds }), us_presence)
+        }
+    };
+    pb::CustomerEligibility { basis: Some(basis), us_presence: presence.clone().unwrap_or_default() }
+}
+
+pub fn state_from(s: pb::customer_validation::State) -> Option<ValidationState> {
+    use pb::customer_validation::State as S;
+    match s {
+        S::Unspecified => None,
+        S::PendingReview => Some(ValidationState::PendingReview),
+        S::ContactingCustomer => Some(ValidationState::ContactingCustomer),
+        S::Approved => Some(ValidationState::Approved),
+        S::Rejected => Some(ValidationState::Rejected),
+    }
+}
+
+fn state_to(s: ValidationState) -> i32 {
+    use pb::customer_validation::State as S;
+    (match s {
+        ValidationState::PendingReview => S::PendingReview,
+        ValidationState::ContactingCustomer => S::ContactingCustomer,
+        ValidationState::Approved => S::Approved,
+        ValidationState::Rejected => S::Rejected,
+    }) as i32
+}
+
+pub fn validation(v: &CustomerValidation) -> pb::CustomerValidation {
+    let o = &v.organization;
+    pb::CustomerValidation {
+        name: validation_name(&v.id),
+        partner: partner_name(v.partner),
+        transacting_partner: partner_name(v.transacting),
+        partner_tenant_id: v.transacting.to_string(),
+        organization: Some(pb::Organization {
+            legal_name: o.legal_name.clone(),
+            domain: o.domain.clone(),
+            address_lines: o.address_lines.clone(),
+            region_code: o.region_code.clone(),
+            contact_name: o.contact_name.clone(),
+            contact_email: o.contact_email.clone(),
+        }),
+        eligibility: Some(eligibility_to(&v.eligibility)),
+        customer: v.customer.map(customer_name).unwrap_or_default(),
+        state: state_to(v.state),
+        due_time: Some(to_timestamp(v.due_at)),
+        contact_note: v.contact_note.clone().unwrap_or_default(),
+        rejection_reason: v.rejection_reason.clone().unwrap_or_default(),
+        reviewer: v.reviewer.clone().unwrap_or_default(),
+        validation_code: v.validation_code.as_deref().map(code_name).unwrap_or_default(),
+        submit_time: Some(to_timestamp(v.submitted_at)),
+        decide_time: v.decided_at.map(to_timestamp),
+        update_time: Some(to_timestamp(v.updated_at)),
+    }
+}
+
+pub fn code(c: &ValidationCode) -> pb::ValidationCode {
+    pb::ValidationCode {
+        name: code_name(&c.code),
+        validation: validation_name(&c.validation_id),
+        organization_name: c.organization_name.clone(),
+        organization_domain: c.organization_domain.clone(),
+        partner: partner_name(c.partner),
+        transacting_partner: partner_name(c.transacting),
+        total_uses: c.total_uses,
+        remaining_uses: c.remaining_uses,
+        create_time: Some(to_timestamp(c.created_at)),
+    }
+}
+
+pub fn qualification(q: &SpecialQualification) -> pb::SpecialQualification {
+    pb::SpecialQualification {
+        display_name: GCC_SPECIAL_QUALIFICATION.to_owned(),
+        customer: customer_name(q.customer),
+        offer_families: GCC_FAMILIES.iter().map(|f| family_to(*f)).collect(),
+        validation_code: code_name(&q.validation_code),
+        validation: validation_name(&q.validation_id),
+        grant_time: Some(to_timestamp(q.granted_at)),
+    }
+}
+
+pub fn reason_to(r: Reason) -> i32 {
+    (match r {
+        Reason::PartnerNotEnrolled => pb::IneligibilityReason::PartnerNotEnrolled,
+        Reason::PartnerNotGccQualified => pb::IneligibilityReason::PartnerNotGccQualified,
+        Reason::CustomerNotManaged => pb::IneligibilityReason::CustomerNotManaged,
+        Reason::CustomerNotValidated => pb::IneligibilityReason::CustomerNotValidated,
+        Reason::ValidationPending => pb::IneligibilityReason::ValidationPending,
+    }) as i32
+}

@@ -1,0 +1,93 @@
+//! `CheckEligibility`, the gate before every GCC order (R18). Read-only. The three facts
+//! are read at once; remote ones may come from the fact cache (bounded staleness), the
+//! customer's own status always from the database. A fact that cannot be read fails the
+//! call: the gate never reports eligible on a guess.
+
+use std::time::Instant;
+
+use gcc_platform::time::to_timestamp;
+use gcc_platform::{Problem, Role, TenantId};
+use gcc_proto::validation as pb;
+use tonic::{Request, Response, Status};
+
+use super::{AGENTS_AND_REVIEWERS, ValidationApi, caller_of, convert};
+use crate::domain::{Facts, Verdict};
+use crate::facts::Freshness;
+
+impl ValidationApi {
+    pub(super) async fn check(
+        &self,
+        req: Request<pb::CheckEligibilityRequest>,
+    ) -> Result<Response<pb::EligibilityVerdict>, Status> {
+        let caller = caller_of(&req)?;
+        let deadline = self.deadline(&req);
+        let target = req.get_ref().customer.clone();
+        self.run(&caller, "eligibility.check", &target, async {
+            caller.require(AGENTS_AND_REVIEWERS)?;
+            let body = req.get_ref();
+            let customer = convert::parse_tenant_name("customer", &body.customer, "customers")?;
+            let families = convert::parse_families("offer_families", &body.offer_families)?;
+            let partner = self.partner_asked(&caller, &body.partner)?;
+
+            let facts = &self.0.facts;
+            let (transacting, managed, status) = tokio::try_join!(
+                facts.transacting(&caller, partner, deadline, Freshness::Cached),
+                facts.managed(&caller, partner, customer, deadline, Freshness::Cached),
+                async { self.0.store.customer_status(customer).await.map_err(|e| e.into_problem("")) },
+            )?;
+            let oldest = transacting.1.min(managed.1);
+            let (customer_qualified, validation_open) = status;
+            let facts = Facts {
+                transacting: transacting.0.as_ref().map(|t| (t.tenant, t.gcc_qualified)),
+                managed: managed.0,
+                customer_qualified,
+                validation_open,
+            };
+            let verdict = Verdict::from_facts(&facts);
+            let now = self.now();
+            let age = chrono::Duration::from_std(Instant::now().saturating_duration_since(oldest)).unwrap_or_default();
+            let partner_name = convert::partner_name(partner);
+            let customer_name = convert::customer_name(customer);
+            let violations = verdict
+                .reasons
+                .iter()
+                .map(|r| pb::PreconditionViolation {
+                    r#type: r.as_str().to_owned(),
+                    subject: match r {
+                        crate::domain::Reason::CustomerNotValidated | crate::domain::Reason::ValidationPending => {
+                            customer_name.clone()
+                        }
+                        _ => partner_name.clone(),
+                    },
+                    description: r.description().to_owned(),
+                })
+                .collect();
+            Ok(pb::EligibilityVerdict {
+                eligible: verdict.eligible(),
+                reasons: verdict.reasons.iter().map(|r| convert::reason_to(*r)).collect(),
+                violations,
+                partner: partner_name,
+                transacting_partner: facts.transacting.map(|(t, _)| convert::partner_name(t)).unwrap_or_default(),
+                customer: customer_name,
+                offer_families: families.iter().map(|f| convert::family_to(*f)).collect(),
+                facts_as_of: Some(to_timestamp(now - age)),
+            })
+        })
+        .await
+    }
+
+    /// The partner a check is about: the caller's own, or any for a reviewer.
+    fn partner_asked(&self, caller: &gcc_platform::Caller, name: &str) -> Result<TenantId, Problem> {
+        if name.is_empty() {
+            if caller.has(Role::EligibilityReviewer) {
+                return Err(Problem::field_required("partner"));
+            }
+            return Ok(caller.tenant);
+        }
+        let partner = convert::parse_tenant_name("partner", name, "partners")?;
+        if partner != caller.tenant && !caller.has(Role::EligibilityReviewer) {
+            return Err(Problem::not_found("PARTNER_NOT_FOUND", name));
+        }
+        Ok(partner)
+    }
+}

@@ -1,0 +1,212 @@
+//! The gRPC surface of customer-validation. Handlers check roles and visibility, parse at
+//! the edge, read facts from their owners, and map every failure through
+//! `ValidationError`. Reviews live here; codes and the gate in their own files.
+
+mod codes;
+mod convert;
+mod gate;
+mod reviews;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use gcc_platform::audit::record_denial;
+use gcc_platform::events::{Hub, Watched, watch};
+use gcc_platform::time::{BusinessCalendar, SharedClock, to_micros};
+use gcc_platform::{Caller, Role};
+use gcc_proto::validation as pb;
+use gcc_proto::validation::customer_validation_service_server::CustomerValidationService;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use crate::domain::CustomerValidation;
+use crate::error::{DOMAIN, ValidationError};
+use crate::facts::FactSource;
+use crate::store::Store;
+
+const AGENTS: &[Role] = &[Role::AdminAgent, Role::SalesAgent];
+const AGENTS_AND_REVIEWERS: &[Role] = &[Role::AdminAgent, Role::SalesAgent, Role::EligibilityReviewer];
+const REVIEWERS: &[Role] = &[Role::EligibilityReviewer];
+/// R11: a review takes up to two business days.
+const REVIEW_BUSINESS_DAYS: u32 = 2;
+/// Time kept for our own work when passing a caller's deadline on.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(20);
+
+pub struct State {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub calendar: BusinessCalendar,
+    pub hub: Hub<CustomerValidation>,
+    pub facts: FactSource,
+    pub eligibility_contact: String,
+    /// Deadline of a call to another service when the caller set none (or a longer one).
+    pub dependency_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct ValidationApi(Arc<State>);
+
+impl ValidationApi {
+    pub fn new(state: State) -> Self {
+        Self(Arc::new(state))
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    fn due_from(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        self.0.calendar.add_business_days(t, REVIEW_BUSINESS_DAYS)
+    }
+
+    fn deadline<T>(&self, req: &Request<T>) -> Duration {
+        gcc_client::downstream_deadline(req.metadata(), DEADLINE_MARGIN, self.0.dependency_timeout)
+    }
+
+    /// Runs one call; refusals become a `Status`, and denials are audited.
+    async fn run<T>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: &str,
+        work: impl Future<Output = Result<T, ValidationError>>,
+    ) -> Result<Response<T>, Status> {
+        match work.await {
+            Ok(v) => Ok(Response::new(v)),
+            Err(e) => {
+                let problem = e.into_problem(&self.0.eligibility_contact);
+                if problem.is_denial() {
+                    record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
+                }
+                Err(problem.into_status(DOMAIN))
+            }
+        }
+    }
+}
+
+fn caller_of<T>(req: &Request<T>) -> Result<Caller, Status> {
+    Caller::of(req).map_err(|p| p.into_status(DOMAIN))
+}
+
+impl Watched for CustomerValidation {
+    fn key(&self) -> &str {
+        &self.id
+    }
+    fn is_final(&self) -> bool {
+        self.state.is_final()
+    }
+    fn version(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+#[tonic::async_trait]
+impl CustomerValidationService for ValidationApi {
+    async fn submit_customer_validation(
+        &self,
+        req: Request<pb::SubmitCustomerValidationRequest>,
+    ) -> Result<Response<pb::CustomerValidation>, Status> {
+        self.submit(req).await
+    }
+
+    async fn get_customer_validation(
+        &self,
+        req: Request<pb::GetCustomerValidationRequest>,
+    ) -> Result<Response<pb::CustomerValidation>, Status> {
+        let caller = caller_of(&req)?;
+        let name = req.into_inner().name;
+        self.run(&caller, "customer_validation.get", &name, async {
+            caller.require(AGENTS_AND_REVIEWERS)?;
+            Ok(convert::validation(&self.visible(&caller, &name).await?))
+        })
+        .await
+    }
+
+    async fn list_customer_validations(
+        &self,
+        req: Request<pb::ListCustomerValidationsRequest>,
+    ) -> Result<Response<pb::ListCustomerValidationsResponse>, Status> {
+        self.list(req).await
+    }
+
+    async fn approve_customer_validation(
+        &self,
+        req: Request<pb::ApproveCustomerValidationRequest>,
+    ) -> Result<Response<pb::CustomerValidation>, Status> {
+        self.approve(req).await
+    }
+
+    async fn reject_customer_validation(
+        &self,
+        req: Request<pb::RejectCustomerValidationRequest>,
+    ) -> Result<Response<pb::CustomerValidation>, Status> {
+        self.reject(req).await
+    }
+
+    async fn contact_customer(
+        &self,
+        req: Request<pb::ContactCustomerRequest>,
+    ) -> Result<Response<pb::CustomerValidation>, Status> {
+        self.contact(req).await
+    }
+
+    async fn resume_customer_validation_review(
+        &self,
+        req: Request<pb::ResumeCustomerValidationReviewRequest>,
+    ) -> Result<Response<pb::CustomerValidation>, Status> {
+        self.resume(req).await
+    }
+
+    type WatchCustomerValidationStream = ReceiverStream<Result<pb::CustomerValidation, Status>>;
+
+    async fn watch_customer_validation(
+        &self,
+        req: Request<pb::WatchCustomerValidationRequest>,
+    ) -> Result<Response<Self::WatchCustomerValidationStream>, Status> {
+        let caller = caller_of(&req)?;
+        let name = req.into_inner().name;
+        // Subscribe before reading, so that no change in between is missed.
+        let changes = self.0.hub.subscribe();
+        self.run(&caller, "customer_validation.watch", &name, async {
+            caller.require(AGENTS_AND_REVIEWERS)?;
+            let current = self.visible(&caller, &name).await?;
+            let store = self.0.store.clone();
+            let reload = move |id: String| {
+                let store = store.clone();
+                async move { store.validation(&id).await.map_err(|e| e.into_problem("").into_status(DOMAIN)) }
+            };
+            Ok(watch(current, changes, reload, convert::validation))
+        })
+        .await
+    }
+
+    async fn list_validation_codes(
+        &self,
+        req: Request<pb::ListValidationCodesRequest>,
+    ) -> Result<Response<pb::ListValidationCodesResponse>, Status> {
+        self.list_codes(req).await
+    }
+
+    async fn apply_validation_code(
+        &self,
+        req: Request<pb::ApplyValidationCodeRequest>,
+    ) -> Result<Response<pb::SpecialQualification>, Status> {
+        self.apply_code(req).await
+    }
+
+    async fn list_special_qualifications(
+        &self,
+        req: Request<pb::ListSpecialQualificationsRequest>,
+    ) -> Result<Response<pb::ListSpecialQualificationsResponse>, Status> {
+        self.qualifications(req).await
+    }
+
+    async fn check_eligibility(
+        &self,
+        req: Request<pb::CheckEligibilityRequest>,
+    ) -> Result<Response<pb::EligibilityVerdict>, Status> {
+        self.check(req).await
+    }
+}

@@ -1,0 +1,13 @@
+//! The customer-validation domain: what a submission must state (R8, R8a, R9), the
+//! review's state machine (R11, R13), validation codes (R12) and the gate's verdict (R18).
+
+pub mod gate;
+pub mod organization;
+pub mod validation;
+
+pub use gate::{Facts, Reason, Verdict};
+pub use organization::{Eligibility, EntityKind, Organization, RegulatedKind};
+pub use validation::{
+    CustomerValidation, GCC_FAMILIES, GCC_SPECIAL_QUALIFICATION, NewValidation, OfferFamily, SpecialQualification,
+    Transition, ValidationCode, ValidationState,
+};

@@ -1,0 +1,213 @@
+//! Customer validation requests, their review (R11, R13), validation codes with uses and
+//! the special qualification they grant (R12).
+
+use chrono::{DateTime, Utc};
+use gcc_platform::TenantId;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::organization::{Eligibility, Organization};
+
+/// The special qualification an applied validation code gives a customer (R12).
+pub const GCC_SPECIAL_QUALIFICATION: &str = "Government Community Cloud";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OfferFamily {
+    Office365,
+    Dynamics365,
+    Ems,
+    PowerBi,
+}
+
+/// One eligibility opens all four families (R6).
+pub const GCC_FAMILIES: [OfferFamily; 4] =
+    [OfferFamily::Office365, OfferFamily::Dynamics365, OfferFamily::Ems, OfferFamily::PowerBi];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ValidationState {
+    PendingReview,
+    ContactingCustomer,
+    Approved,
+    Rejected,
+}
+
+impl ValidationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingReview => "PENDING_REVIEW",
+            Self::ContactingCustomer => "CONTACTING_CUSTOMER",
+            Self::Approved => "APPROVED",
+            Self::Rejected => "REJECTED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::PendingReview, Self::ContactingCustomer, Self::Approved, Self::Rejected]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Approved | Self::Rejected)
+    }
+
+    /// Still under review (R11, R13: no code, no qualification yet).
+    pub fn is_open(self) -> bool {
+        !self.is_final()
+    }
+
+    pub fn after(self, t: &Transition) -> Option<Self> {
+        use ValidationState::*;
+        match (self, t) {
+            (PendingReview, Transition::Approve { .. }) => Some(Approved),
+            (PendingReview | ContactingCustomer, Transition::Reject { .. }) => Some(Rejected),
+            (PendingReview, Transition::ContactCustomer { .. }) => Some(ContactingCustomer),
+            (ContactingCustomer, Transition::Resume) => Some(PendingReview),
+            _ => None,
+        }
+    }
+}
+
+/// A reviewer's move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// Approve and issue a code with this many uses.
+    Approve {
+        code_uses: i32,
+    },
+    Reject {
+        reason: String,
+    },
+    ContactCustomer {
+        note: String,
+    },
+    Resume,
+}
+
+impl Transition {
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::Approve { .. } => "customer_validation.approve",
+            Self::Reject { .. } => "customer_validation.reject",
+            Self::ContactCustomer { .. } => "customer_validation.contact_customer",
+            Self::Resume => "customer_validation.resume_review",
+        }
+    }
+}
+
+/// A parsed submission, with the transacting partner already established (R9).
+#[derive(Debug, Clone)]
+pub struct NewValidation {
+    pub partner: TenantId,
+    pub transacting: TenantId,
+    pub organization: Organization,
+    pub eligibility: Eligibility,
+    pub customer: Option<TenantId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerValidation {
+    pub id: String,
+    pub partner: TenantId,
+    pub transacting: TenantId,
+    pub organization: Organization,
+    pub eligibility: Eligibility,
+    pub customer: Option<TenantId>,
+    pub state: ValidationState,
+    pub due_at: DateTime<Utc>,
+    pub contact_note: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub reviewer: Option<String>,
+    pub validation_code: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CustomerValidation {
+    /// The submitting partner, its transacting partner (an indirect provider sees its
+    /// resellers' requests), or a reviewer.
+    pub fn visible_to(&self, tenant: TenantId) -> bool {
+        self.partner == tenant || self.transacting == tenant
+    }
+}
+
+/// An issued validation code (R12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationCode {
+    pub code: String,
+    pub validation_id: String,
+    pub partner: TenantId,
+    pub transacting: TenantId,
+    pub organization_name: String,
+    pub organization_domain: String,
+    pub total_uses: i32,
+    pub remaining_uses: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ValidationCode {
+    /// A new code: `GCC-` and three groups of four characters from an alphabet without
+    /// look-alikes (no 0/O, 1/I/L), about 60 bits of randomness.
+    pub fn generate() -> String {
+        const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+        let mut rng = rand::rng();
+        let mut s = String::from("GCC");
+        for _ in 0..3 {
+            s.push('-');
+            for _ in 0..4 {
+                s.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+            }
+        }
+        s
+    }
+
+    pub fn visible_to(&self, tenant: TenantId) -> bool {
+        self.partner == tenant || self.transacting == tenant
+    }
+}
+
+/// A customer's GCC special qualification (R12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecialQualification {
+    pub customer: TenantId,
+    pub validation_code: String,
+    pub validation_id: String,
+    pub granted_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ValidationState::*;
+
+    #[test]
+    fn r11_contacting_the_customer_is_a_state_of_its_own_not_a_rejection() {
+        let contact = Transition::ContactCustomer { note: "proof of agency".into() };
+        assert_eq!(PendingReview.after(&contact), Some(ContactingCustomer));
+        assert_eq!(ContactingCustomer.after(&Transition::Approve { code_uses: 1 }), None);
+        assert_eq!(ContactingCustomer.after(&Transition::Resume), Some(PendingReview));
+        assert!(ContactingCustomer.is_open());
+    }
+
+    #[test]
+    fn r13_final_states_do_not_move() {
+        let all = [
+            Transition::Approve { code_uses: 1 },
+            Transition::Reject { reason: "x".into() },
+            Transition::ContactCustomer { note: "x".into() },
+            Transition::Resume,
+        ];
+        for s in [Approved, Rejected] {
+            assert!(all.iter().all(|t| s.after(t).is_none()));
+        }
+    }
+
+    #[test]
+    fn codes_are_well_formed_and_distinct() {
+        let a = ValidationCode::generate();
+        assert_eq!(a.len(), 18);
+        assert!(a.starts_with("GCC-"));
+        assert_ne!(a, ValidationCode::generate());
+    }
+}

@@ -1,0 +1,127 @@
+//! Facts the gate reads from their owners: the transacting partner and its GCC
+//! qualification (partner-eligibility) and whether a partner manages a customer
+//! (relationships). Calls forward the caller's token and what is left of its deadline.
+//!
+//! Gate reads may come from a cache whose entries live `fact_ttl` (default 2 s): that is
+//! the bound on how stale a verdict can be. Mutations always read fresh. A fact that
+//! cannot be read is an error (UNAVAILABLE or DEADLINE_EXCEEDED), never a verdict.
+
+use std::time::{Duration, Instant};
+
+use gcc_client::{Connection, dependency_problem, retry_read, with_deadline};
+use gcc_platform::cache::TtlCache;
+use gcc_platform::{Caller, Problem, Role, TenantId};
+use gcc_proto::{partner as ppb, relationships as rpb};
+use tonic::Code;
+
+/// Who transacts for a partner.
+#[derive(Debug, Clone)]
+pub struct Transacting {
+    pub tenant: TenantId,
+    pub gcc_qualified: bool,
+    pub azure_gcc_tenants: Vec<TenantId>,
+}
+
+/// Whether to accept a cached fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Cached,
+    Fresh,
+}
+
+pub struct FactSource {
+    partner: Connection,
+    relationships: Connection,
+    transacting: TtlCache<TenantId, Option<Transacting>>,
+    managed: TtlCache<(TenantId, TenantId), bool>,
+}
+
+const READ_ATTEMPTS: u32 = 3;
+
+impl FactSource {
+    pub fn new(partner: Connection, relationships: Connection, ttl: Duration) -> Self {
+        Self { partner, relationships, transacting: TtlCache::new(ttl, 100_000), managed: TtlCache::new(ttl, 100_000) }
+    }
+
+    /// The transacting partner of `partner`, or `None` when it is not enrolled.
+    pub async fn transacting(
+        &self,
+        caller: &Caller,
+        partner: TenantId,
+        deadline: Duration,
+        freshness: Freshness,
+    ) -> Result<(Option<Transacting>, Instant), Problem> {
+        if freshness == Freshness::Cached
+            && let Some(hit) = self.transacting.get(&partner)
+        {
+            return Ok(hit);
+        }
+        let client = self.partner.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let read_at = Instant::now();
+        let answer = retry_read(READ_ATTEMPTS, || {
+            let mut c = client.partner();
+            let req = ppb::LookupTransactingPartnerRequest { tenant_id: partner.to_string() };
+            async move { c.lookup_transacting_partner(with_deadline(req, deadline)).await }
+        })
+        .await;
+        let fact = match answer {
+            Ok(r) => {
+                let r = r.into_inner();
+                let tenant =
+                    TenantId::parse(&r.transacting_tenant_id).map_err(|_| bad_answer("partner-eligibility"))?;
+                Some(Transacting {
+                    tenant,
+                    gcc_qualified: r.gcc_qualified,
+                    azure_gcc_tenants: r.azure_gcc_tenant_ids.iter().filter_map(|t| TenantId::parse(t).ok()).collect(),
+                })
+            }
+            Err(s) if s.code() == Code::NotFound => None,
+            Err(s) => return Err(dependency_problem("partner-eligibility", &s)),
+        };
+        self.transacting.insert(partner, fact.clone(), read_at);
+        Ok((fact, read_at))
+    }
+
+    /// Whether `partner` manages `customer`, directly or as the indirect provider.
+    pub async fn managed(
+        &self,
+        caller: &Caller,
+        partner: TenantId,
+        customer: TenantId,
+        deadline: Duration,
+        freshness: Freshness,
+    ) -> Result<(bool, Instant), Problem> {
+        if freshness == Freshness::Cached
+            && let Some(hit) = self.managed.get(&(partner, customer))
+        {
+            return Ok(hit);
+        }
+        let client = self.relationships.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        // A reviewer asks on a partner's behalf; a partner asks about itself.
+        let partner_name =
+            if caller.has(Role::EligibilityReviewer) { format!("partners/{partner}") } else { String::new() };
+        let read_at = Instant::now();
+        let answer = retry_read(READ_ATTEMPTS, || {
+            let mut c = client.relationships();
+            let req = rpb::CheckCustomerManagementRequest {
+                customer: format!("customers/{customer}"),
+                partner: partner_name.clone(),
+            };
+            async move { c.check_customer_management(with_deadline(req, deadline)).await }
+        })
+        .await;
+        let managed = match answer {
+            Ok(r) => r.into_inner().managed,
+            Err(s) if s.code() == Code::NotFound => false,
+            Err(s) => return Err(dependency_problem("relationships", &s)),
+        };
+        self.managed.insert((partner, customer), managed, read_at);
+        Ok((managed, read_at))
+    }
+}
+
+fn bad_answer(service: &str) -> Problem {
+    tracing::error!(service, "dependency answered with a malformed message");
+    Problem::new(Code::Unavailable, "DEPENDENCY_UNAVAILABLE", format!("{service} gave an unusable answer"))
+        .with_meta("dependency", service)
+}

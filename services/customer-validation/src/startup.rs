@@ -1,0 +1,110 @@
+//! Builds the customer-validation server: database, connections to partner-eligibility
+//! and relationships, the fact cache, and the shared runtime.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gcc_client::Connection;
+use gcc_platform::auth::{AuthInterceptor, Verifier};
+use gcc_platform::config::{ServerArgs, parse_duration};
+use gcc_platform::db::Db;
+use gcc_platform::events::Hub;
+use gcc_platform::runtime::{RuntimeConfig, ServerBuilder, ServerHandle};
+use gcc_platform::time::{BusinessCalendar, SharedClock};
+use gcc_proto::validation::customer_validation_service_server::CustomerValidationServiceServer;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+
+use crate::api::{State, ValidationApi};
+use crate::error::DOMAIN;
+use crate::facts::FactSource;
+use crate::store::Store;
+
+pub const SERVICE: &str = "customer-validation";
+pub const DEFAULT_PORT: u16 = 50052;
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Command line and environment of the customer-validation server.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = SERVICE, version, about = "Customer GCC validation and the eligibility gate (gcc.validation.v1)")]
+pub struct Config {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// partner-eligibility endpoint.
+    #[arg(long, env = "GCC_PARTNER_ENDPOINT", default_value = "http://127.0.0.1:50051")]
+    pub partner_endpoint: String,
+    /// relationships endpoint.
+    #[arg(long, env = "GCC_RELATIONSHIPS_ENDPOINT", default_value = "http://127.0.0.1:50053")]
+    pub relationships_endpoint: String,
+    /// How long the gate may reuse a fact read from another service (0s: never). This is
+    /// the bound on how stale an eligibility verdict can be.
+    #[arg(long, env = "GCC_FACT_CACHE_TTL", default_value = "2s", value_parser = parse_duration)]
+    pub fact_cache_ttl: Duration,
+    /// Deadline of a call to another service when the caller's own is longer or unset.
+    #[arg(long, env = "GCC_DEPENDENCY_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
+    pub dependency_timeout: Duration,
+    /// Where validation questions go; linked from validation errors.
+    #[arg(long, env = "GCC_ELIGIBILITY_CONTACT", default_value = "mailto:usgcce@microsoft.com")]
+    pub eligibility_contact: String,
+}
+
+/// A running customer-validation server.
+pub struct Application {
+    handle: ServerHandle,
+    db: Db,
+}
+
+impl Application {
+    pub async fn build(
+        config: &Config,
+        listener: TcpListener,
+        clock: SharedClock,
+        verifier: Arc<Verifier>,
+    ) -> anyhow::Result<Self> {
+        let args = &config.server;
+        let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
+        let partner = Connection::lazy(&config.partner_endpoint, None, config.dependency_timeout)?;
+        let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?;
+        let api = ValidationApi::new(State {
+            store: Store::new(db.clone()),
+            clock,
+            calendar: BusinessCalendar::new(args.review_time_zone),
+            hub: Hub::new(256),
+            facts: FactSource::new(partner, relationships, config.fact_cache_ttl),
+            eligibility_contact: config.eligibility_contact.clone(),
+            dependency_timeout: config.dependency_timeout,
+        });
+        let service = CustomerValidationServiceServer::new(api)
+            .max_decoding_message_size(args.max_message_bytes)
+            .max_encoding_message_size(args.max_message_bytes);
+        let handle = ServerBuilder::new(RuntimeConfig {
+            domain: DOMAIN,
+            request_timeout: args.request_timeout,
+            concurrency_limit: args.concurrency_limit,
+            shutdown_grace: args.shutdown_grace,
+        })?
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            service,
+            AuthInterceptor::new(verifier, DOMAIN),
+        ))
+        .start(listener, Some(db.clone()))
+        .await?;
+        Ok(Self { handle, db })
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.handle.local_addr()
+    }
+
+    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let result = self.handle.run_until(signal).await;
+        self.db.close().await;
+        result
+    }
+
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let result = self.handle.shutdown().await;
+        self.db.close().await;
+        result
+    }
+}

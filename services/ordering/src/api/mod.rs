@@ -1,0 +1,123 @@
+//! The gRPC surface of ordering. Handlers check roles and visibility, parse at the edge,
+//! read facts from their owners, and map every failure through `OrderingError`. The
+//! catalog lives in `catalog.rs`, orders and subscriptions in `orders.rs`.
+
+mod catalog;
+mod convert;
+mod orders;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use gcc_platform::audit::record_denial;
+use gcc_platform::time::{SharedClock, from_micros, to_micros};
+use gcc_platform::{Caller, Role};
+use gcc_proto::ordering as pb;
+use gcc_proto::ordering::ordering_service_server::OrderingService;
+use tonic::{Request, Response, Status};
+
+use crate::domain::Catalog;
+use crate::error::{DOMAIN, OrderingError};
+use crate::facts::FactSource;
+use crate::store::Store;
+
+/// Partner agents order and read; the source names these two roles for the workflow.
+const AGENTS: &[Role] = &[Role::AdminAgent, Role::SalesAgent];
+/// Time kept for our own work (the order's transaction) when passing a caller's deadline
+/// on to the services we ask.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
+
+pub struct State {
+    pub store: Store,
+    /// Read once at start-up: the catalog changes only with a migration.
+    pub catalog: Catalog,
+    pub clock: SharedClock,
+    pub facts: FactSource,
+    /// Deadline of a call to another service when the caller set none (or a longer one).
+    pub dependency_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct OrderingApi(Arc<State>);
+
+impl OrderingApi {
+    pub fn new(state: State) -> Self {
+        Self(Arc::new(state))
+    }
+
+    /// Now, to the microsecond that is stored, so that a first answer and its replay agree.
+    fn now(&self) -> DateTime<Utc> {
+        from_micros(to_micros(self.0.clock.now()))
+    }
+
+    /// When calls to other services must be done: what is left of the caller's deadline
+    /// less our margin, at most the dependency timeout.
+    fn deadline<T>(&self, req: &Request<T>) -> Instant {
+        Instant::now() + gcc_client::downstream_deadline(req.metadata(), DEADLINE_MARGIN, self.0.dependency_timeout)
+    }
+
+    /// Runs one call; refusals become a `Status`, and denials are audited.
+    async fn run<T>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: &str,
+        work: impl Future<Output = Result<T, OrderingError>>,
+    ) -> Result<Response<T>, Status> {
+        match work.await {
+            Ok(v) => Ok(Response::new(v)),
+            Err(e) => {
+                let problem = e.into_problem();
+                if problem.is_denial() {
+                    record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
+                }
+                Err(problem.into_status(DOMAIN))
+            }
+        }
+    }
+}
+
+fn caller_of<T>(req: &Request<T>) -> Result<Caller, Status> {
+    Caller::of(req).map_err(|p| p.into_status(DOMAIN))
+}
+
+#[tonic::async_trait]
+impl OrderingService for OrderingApi {
+    async fn list_offers(
+        &self,
+        req: Request<pb::ListOffersRequest>,
+    ) -> Result<Response<pb::ListOffersResponse>, Status> {
+        self.offers(req).await
+    }
+
+    async fn list_purchasable_offers(
+        &self,
+        req: Request<pb::ListPurchasableOffersRequest>,
+    ) -> Result<Response<pb::ListPurchasableOffersResponse>, Status> {
+        self.purchasable(req).await
+    }
+
+    async fn place_order(&self, req: Request<pb::PlaceOrderRequest>) -> Result<Response<pb::Order>, Status> {
+        self.place(req).await
+    }
+
+    async fn get_order(&self, req: Request<pb::GetOrderRequest>) -> Result<Response<pb::Order>, Status> {
+        self.get(req).await
+    }
+
+    async fn list_orders(
+        &self,
+        req: Request<pb::ListOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        self.orders(req).await
+    }
+
+    async fn list_subscriptions(
+        &self,
+        req: Request<pb::ListSubscriptionsRequest>,
+    ) -> Result<Response<pb::ListSubscriptionsResponse>, Status> {
+        self.subscriptions(req).await
+    }
+}

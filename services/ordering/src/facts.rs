@@ -1,0 +1,142 @@
+//! Facts ordering reads from their owners before an order: whether the caller manages the
+//! customer (relationships) and the GCC verdict (customer-validation's gate). Calls
+//! forward the caller's token and what is left of its deadline, and are always fresh.
+//! A fact that cannot be read is an error (UNAVAILABLE or DEADLINE_EXCEEDED), never a
+//! verdict: the gate fails closed.
+
+use std::time::{Duration, Instant};
+
+use gcc_client::{Connection, dependency_problem, retry_read, with_deadline};
+use gcc_platform::{Caller, Problem, TenantId};
+use gcc_proto::types::OfferFamily as PbFamily;
+use gcc_proto::{relationships as rpb, validation as vpb};
+use tonic::Code;
+
+use crate::domain::OfferFamily;
+
+const READ_ATTEMPTS: u32 = 3;
+
+/// How the caller manages a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Management {
+    pub managed: bool,
+    /// The indirect provider recorded on the relationship, which sees the orders too.
+    pub provider: Option<TenantId>,
+}
+
+/// The gate's answer, with its reasons by name (such as `CUSTOMER_NOT_VALIDATED`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eligibility {
+    pub eligible: bool,
+    pub reasons: Vec<String>,
+}
+
+pub struct FactSource {
+    validation: Connection,
+    relationships: Connection,
+}
+
+impl FactSource {
+    pub fn new(validation: Connection, relationships: Connection) -> Self {
+        Self { validation, relationships }
+    }
+
+    /// Whether the caller manages `customer` (R15, R17).
+    pub async fn management(&self, caller: &Caller, customer: TenantId, until: Instant) -> Result<Management, Problem> {
+        let client = self.relationships.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let answer = retry_read(READ_ATTEMPTS, || {
+            let mut c = client.relationships();
+            let req = rpb::CheckCustomerManagementRequest {
+                customer: format!("customers/{customer}"),
+                partner: String::new(),
+            };
+            async move { c.check_customer_management(with_deadline(req, left(until))).await }
+        })
+        .await;
+        match answer {
+            Ok(r) => {
+                let r = r.into_inner();
+                let provider = match r.indirect_provider.as_str() {
+                    "" => None,
+                    name => Some(
+                        name.strip_prefix("partners/")
+                            .and_then(|id| TenantId::parse(id).ok())
+                            .ok_or_else(|| bad_answer("relationships"))?,
+                    ),
+                };
+                Ok(Management { managed: r.managed, provider })
+            }
+            Err(s) if s.code() == Code::NotFound => Ok(Management { managed: false, provider: None }),
+            Err(s) => Err(dependency_problem("relationships", &s)),
+        }
+    }
+
+    /// The gate's one verdict for `families` (R6, R18).
+    pub async fn eligibility(
+        &self,
+        caller: &Caller,
+        customer: TenantId,
+        families: &[OfferFamily],
+        until: Instant,
+    ) -> Result<Eligibility, Problem> {
+        let client = self.validation.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let offer_families: Vec<i32> = families.iter().map(|f| family_to(*f) as i32).collect();
+        let answer = retry_read(READ_ATTEMPTS, || {
+            let mut c = client.validation();
+            let req = vpb::CheckEligibilityRequest {
+                customer: format!("customers/{customer}"),
+                offer_families: offer_families.clone(),
+                partner: String::new(),
+            };
+            async move { c.check_eligibility(with_deadline(req, left(until))).await }
+        })
+        .await
+        .map_err(|s| dependency_problem("customer-validation", &s))?
+        .into_inner();
+        let reasons: Vec<String> = answer.reasons.iter().map(|r| reason_name(*r)).collect();
+        // Eligible only on a clean "yes": a verdict with reasons is a "no".
+        Ok(Eligibility { eligible: answer.eligible && reasons.is_empty(), reasons })
+    }
+}
+
+/// What is left until `until`, never zero (a zero timeout would mean "none").
+fn left(until: Instant) -> Duration {
+    until.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))
+}
+
+fn family_to(f: OfferFamily) -> PbFamily {
+    match f {
+        OfferFamily::Office365 => PbFamily::Office365,
+        OfferFamily::Dynamics365 => PbFamily::Dynamics365,
+        OfferFamily::Ems => PbFamily::Ems,
+        OfferFamily::PowerBi => PbFamily::PowerBi,
+    }
+}
+
+/// `INELIGIBILITY_REASON_CUSTOMER_NOT_VALIDATED` → `CUSTOMER_NOT_VALIDATED`.
+fn reason_name(value: i32) -> String {
+    vpb::IneligibilityReason::try_from(value)
+        .ok()
+        .filter(|r| *r != vpb::IneligibilityReason::Unspecified)
+        .map(|r| r.as_str_name().trim_start_matches("INELIGIBILITY_REASON_").to_owned())
+        .unwrap_or_else(|| "UNKNOWN_REASON".to_owned())
+}
+
+fn bad_answer(service: &str) -> Problem {
+    tracing::error!(service, "dependency answered with a malformed message");
+    Problem::new(Code::Unavailable, "DEPENDENCY_UNAVAILABLE", format!("{service} gave an unusable answer"))
+        .with_meta("dependency", service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gate_reasons_are_named_without_their_enum_prefix() {
+        assert_eq!(reason_name(vpb::IneligibilityReason::CustomerNotValidated as i32), "CUSTOMER_NOT_VALIDATED");
+        assert_eq!(reason_name(vpb::IneligibilityReason::PartnerNotGccQualified as i32), "PARTNER_NOT_GCC_QUALIFIED");
+        assert_eq!(reason_name(0), "UNKNOWN_REASON");
+        assert_eq!(reason_name(99), "UNKNOWN_REASON");
+    }
+}

@@ -1,0 +1,266 @@
+//! All SQL of ordering. An order is one transaction with its lines, one subscription per
+//! line, its idempotency record, audit entry and outbox event.
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use gcc_platform::audit::{self, AuditEntry};
+use gcc_platform::db::Db;
+use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::paging::Page;
+use gcc_platform::time::{from_micros, to_micros};
+use gcc_platform::{Caller, TenantId};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::domain::*;
+use crate::error::OrderingError;
+
+type Result<T> = std::result::Result<T, OrderingError>;
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+}
+
+/// Orders joined with their lines (in line order), from `$from`, followed by `$rest`.
+macro_rules! select_orders {
+    ($from:literal, $rest:literal) => {
+        concat!(
+            "SELECT o.id, o.partner_tenant, o.provider_tenant, o.customer_tenant, o.placed_by, o.gcc_checked, ",
+            "o.created_at, l.offer_id, l.quantity, l.subscription_id FROM ",
+            $from,
+            " o JOIN order_lines l ON l.order_id = o.id ",
+            $rest
+        )
+    };
+}
+
+impl Store {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The whole catalog (R21).
+    pub async fn catalog(&self) -> Result<Catalog> {
+        let rows = sqlx::query("SELECT * FROM offers ORDER BY id").fetch_all(self.db.reader()).await?;
+        Ok(Catalog::new(rows.iter().map(offer_from_row).collect::<Result<Vec<_>>>()?))
+    }
+
+    /// Offers in id order, filtered by segment and family.
+    pub async fn list_offers(
+        &self,
+        segment: Option<Segment>,
+        family: Option<OfferFamily>,
+        page: &Page,
+    ) -> Result<Vec<Offer>> {
+        let rows = sqlx::query(
+            "SELECT * FROM offers WHERE id > $1 AND ($2 = '' OR segment = $2) AND ($3 = '' OR family = $3) \
+             ORDER BY id LIMIT $4",
+        )
+        .bind(&page.after)
+        .bind(segment.map(Segment::as_str).unwrap_or_default())
+        .bind(family.map(OfferFamily::as_str).unwrap_or_default())
+        .bind(page.limit())
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter().map(offer_from_row).collect()
+    }
+
+    /// The order a request with `key` already placed, before anyone is asked again; or
+    /// REQUEST_ID_REUSED for another body.
+    pub async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Order>> {
+        Ok(idempotency::peek(&self.db, key).await?)
+    }
+
+    /// R18–R21: writes a placed order, its lines and subscriptions, all or nothing.
+    pub async fn place(
+        &self,
+        caller: &Caller,
+        key: Option<&IdempotencyKey>,
+        order: Order,
+        now: DateTime<Utc>,
+    ) -> Result<(Order, bool)> {
+        let caller = caller.clone();
+        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<Order>> {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO orders (id, partner_tenant, provider_tenant, customer_tenant, placed_by, gcc_checked, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&order.id)
+                .bind(order.partner.to_string())
+                .bind(order.provider.map(|t| t.to_string()))
+                .bind(order.customer.to_string())
+                .bind(&order.placed_by)
+                .bind(i32::from(order.gcc_checked))
+                .bind(to_micros(order.created_at))
+                .execute(&mut *conn)
+                .await?;
+                for (line_no, s) in order.subscriptions().enumerate() {
+                    insert_subscription(conn, &s).await?;
+                    sqlx::query(
+                        "INSERT INTO order_lines (order_id, line_no, offer_id, quantity, subscription_id) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&order.id)
+                    .bind(line_no as i64)
+                    .bind(&s.offer)
+                    .bind(i64::from(s.quantity.get()))
+                    .bind(&s.id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                let target = format!("orders/{}", order.id);
+                let detail = serde_json::json!({
+                    "customer": format!("customers/{}", order.customer),
+                    "partner": format!("partners/{}", order.partner),
+                    "indirect_provider": order.provider.map(|p| format!("partners/{p}")),
+                    "lines": order.lines.iter().map(|l| serde_json::json!({ "offer": format!("offers/{}", l.offer), "quantity": l.quantity.get(), "subscription": format!("subscriptions/{}", l.subscription) })).collect::<Vec<_>>(),
+                    "gcc_checked": order.gcc_checked,
+                });
+                let at = to_micros(now);
+                audit::record(conn, &caller, at, AuditEntry { action: "order.place", target: &target, outcome: "ok", detail: detail.clone() }).await?;
+                audit::emit(conn, at, "gcc.ordering.v1.order_placed", &target, &detail).await?;
+                Ok(order)
+            })
+        })
+        .await
+    }
+
+    pub async fn order(&self, id: &str) -> Result<Option<Order>> {
+        let rows = sqlx::query(select_orders!("orders", "WHERE o.id = $1 ORDER BY l.line_no"))
+            .bind(id)
+            .fetch_all(self.db.reader())
+            .await?;
+        Ok(orders_from_rows(&rows)?.pop())
+    }
+
+    /// Orders `viewer` placed or sees as the indirect provider, in id (creation) order.
+    pub async fn list_orders(&self, viewer: TenantId, customer: Option<TenantId>, page: &Page) -> Result<Vec<Order>> {
+        let rows = sqlx::query(select_orders!(
+            "(SELECT * FROM orders WHERE id > $1 AND (partner_tenant = $2 OR provider_tenant = $2) \
+             AND ($3 = '' OR customer_tenant = $3) ORDER BY id LIMIT $4)",
+            "ORDER BY o.id, l.line_no"
+        ))
+        .bind(&page.after)
+        .bind(viewer.to_string())
+        .bind(customer.map(|c| c.to_string()).unwrap_or_default())
+        .bind(page.limit())
+        .fetch_all(self.db.reader())
+        .await?;
+        orders_from_rows(&rows)
+    }
+
+    /// Subscriptions `viewer` owns or sees as the indirect provider, in id order.
+    pub async fn list_subscriptions(
+        &self,
+        viewer: TenantId,
+        customer: Option<TenantId>,
+        page: &Page,
+    ) -> Result<Vec<Subscription>> {
+        let rows = sqlx::query(
+            "SELECT * FROM subscriptions WHERE id > $1 AND (partner_tenant = $2 OR provider_tenant = $2) \
+             AND ($3 = '' OR customer_tenant = $3) ORDER BY id LIMIT $4",
+        )
+        .bind(&page.after)
+        .bind(viewer.to_string())
+        .bind(customer.map(|c| c.to_string()).unwrap_or_default())
+        .bind(page.limit())
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter().map(subscription_from_row).collect()
+    }
+}
+
+async fn insert_subscription(conn: &mut AnyConnection, s: &Subscription) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO subscriptions (id, order_id, partner_tenant, provider_tenant, customer_tenant, offer_id, quantity, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&s.id)
+    .bind(&s.order)
+    .bind(s.partner.to_string())
+    .bind(s.provider.map(|t| t.to_string()))
+    .bind(s.customer.to_string())
+    .bind(&s.offer)
+    .bind(i64::from(s.quantity.get()))
+    .bind(to_micros(s.created_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn offer_from_row(row: &AnyRow) -> Result<Offer> {
+    Ok(Offer {
+        id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        family: OfferFamily::parse(&row.try_get::<String, _>("family")?).ok_or_else(|| corrupt("family"))?,
+        segment: Segment::parse(&row.try_get::<String, _>("segment")?).ok_or_else(|| corrupt("segment"))?,
+        requires_gcc: row.try_get::<i32, _>("requires_gcc")? != 0,
+    })
+}
+
+/// Rows of the order join (ordered by order, then line) grouped into orders.
+fn orders_from_rows(rows: &[AnyRow]) -> Result<Vec<Order>> {
+    let mut out: Vec<Order> = Vec::new();
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        if out.last().is_none_or(|o| o.id != id) {
+            out.push(Order {
+                id,
+                partner: tenant(row, "partner_tenant")?,
+                provider: opt_tenant(row, "provider_tenant")?,
+                customer: tenant(row, "customer_tenant")?,
+                lines: Vec::new(),
+                placed_by: row.try_get("placed_by")?,
+                gcc_checked: row.try_get::<i32, _>("gcc_checked")? != 0,
+                created_at: from_micros(row.try_get("created_at")?),
+            });
+        }
+        if let Some(order) = out.last_mut() {
+            order.lines.push(OrderLine {
+                offer: row.try_get("offer_id")?,
+                quantity: quantity(row)?,
+                subscription: row.try_get("subscription_id")?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn subscription_from_row(row: &AnyRow) -> Result<Subscription> {
+    Ok(Subscription {
+        id: row.try_get("id")?,
+        order: row.try_get("order_id")?,
+        partner: tenant(row, "partner_tenant")?,
+        provider: opt_tenant(row, "provider_tenant")?,
+        customer: tenant(row, "customer_tenant")?,
+        offer: row.try_get("offer_id")?,
+        quantity: quantity(row)?,
+        created_at: from_micros(row.try_get("created_at")?),
+    })
+}
+
+fn quantity(row: &AnyRow) -> Result<Quantity> {
+    let n: i64 = row.try_get("quantity")?;
+    i32::try_from(n).ok().and_then(Quantity::parse).ok_or_else(|| corrupt("quantity"))
+}
+
+fn tenant(row: &AnyRow, col: &str) -> Result<TenantId> {
+    TenantId::parse(&row.try_get::<String, _>(col)?).map_err(|_| corrupt(col))
+}
+
+fn opt_tenant(row: &AnyRow, col: &str) -> Result<Option<TenantId>> {
+    row.try_get::<Option<String>, _>(col)?.map(|s| TenantId::parse(&s).map_err(|_| corrupt(col))).transpose()
+}
+
+fn corrupt(col: &str) -> OrderingError {
+    OrderingError::Storage(sqlx::Error::ColumnDecode {
+        index: col.to_owned(),
+        source: "unexpected stored value".into(),
+    })
+}

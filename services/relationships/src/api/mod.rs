@@ -1,0 +1,323 @@
+//! The gRPC surface of relationships: checks roles and visibility, parses at the edge,
+//! asks partner-eligibility where a mutation needs it, calls the store, and maps every
+//! failure through `RelationshipsError`.
+
+mod convert;
+mod invitations;
+mod partners;
+mod watch;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use gcc_platform::audit::record_denial;
+use gcc_platform::events::Hub;
+use gcc_platform::idempotency::IdempotencyKey;
+use gcc_platform::paging::Page;
+use gcc_platform::time::{SharedClock, to_micros};
+use gcc_platform::{Caller, Problem, Role, TenantId};
+use gcc_proto::relationships as pb;
+use gcc_proto::relationships::relationships_service_server::RelationshipsService;
+use tonic::{Request, Response, Status};
+
+use crate::domain::{EventKind, Links, ManagementKind, Relationship, RelationshipEvent, customer::fold};
+use crate::error::{DOMAIN, RelationshipsError};
+use crate::store::{CustomerFilter, Store};
+
+pub use convert::{customer_name, parse_customer_name, parse_partner_name, partner_name};
+pub use partners::PartnerDirectory;
+
+/// Partner agents read and create customers.
+const AGENTS: &[Role] = &[Role::AdminAgent, Role::SalesAgent];
+const ADMINS: &[Role] = &[Role::AdminAgent];
+/// The management check also serves the eligibility reviewers.
+const CHECKERS: &[Role] = &[Role::AdminAgent, Role::SalesAgent, Role::EligibilityReviewer];
+/// Either side may end a relationship.
+const ENDERS: &[Role] = &[Role::AdminAgent, Role::CustomerAdmin];
+const CUSTOMER_ADMINS: &[Role] = &[Role::CustomerAdmin];
+/// Left of the caller's deadline for our own work after a dependency answers.
+const DEPENDENCY_MARGIN: Duration = Duration::from_millis(100);
+
+pub struct State {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub hub: Hub<RelationshipEvent>,
+    pub partners: PartnerDirectory,
+    pub links: Links,
+    pub invitation_ttl: chrono::Duration,
+    /// The longest a dependency call may take (the server's own request timeout).
+    pub dependency_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct RelationshipsApi(Arc<State>);
+
+impl RelationshipsApi {
+    pub fn new(state: State) -> Self {
+        Self(Arc::new(state))
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    /// What is left of the caller's deadline for a call to partner-eligibility.
+    fn dependency_deadline<T>(&self, req: &Request<T>) -> Duration {
+        gcc_client::downstream_deadline(req.metadata(), DEPENDENCY_MARGIN, self.0.dependency_timeout)
+    }
+
+    /// Runs one call; a refusal becomes a `Status`, and denials of a known caller are
+    /// written to the audit trail.
+    async fn run<T>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: &str,
+        work: impl Future<Output = Result<T, RelationshipsError>>,
+    ) -> Result<Response<T>, Status> {
+        match work.await {
+            Ok(v) => Ok(Response::new(v)),
+            Err(e) => {
+                let problem = e.into_problem();
+                if problem.is_denial() {
+                    record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
+                }
+                Err(problem.into_status(DOMAIN))
+            }
+        }
+    }
+
+    /// Tells the watchers of the partner (and of its provider) about a committed change.
+    fn publish(&self, r: &Relationship, kind: EventKind) {
+        for e in r.events(kind, self.now()) {
+            self.0.hub.publish(e);
+        }
+    }
+}
+
+fn caller_of<T>(req: &Request<T>) -> Result<Caller, Status> {
+    Caller::of(req).map_err(|p| p.into_status(DOMAIN))
+}
+
+/// The scope of idempotency records: one per calling tenant.
+fn idempotency_key(
+    caller: &Caller,
+    method: &str,
+    request_id: &str,
+    body: &impl prost::Message,
+) -> Result<Option<IdempotencyKey>, Problem> {
+    IdempotencyKey::new(caller.tenant.to_string(), method, request_id, body)
+}
+
+#[tonic::async_trait]
+impl RelationshipsService for RelationshipsApi {
+    async fn create_customer(&self, req: Request<pb::CreateCustomerRequest>) -> Result<Response<pb::Customer>, Status> {
+        let caller = caller_of(&req)?;
+        let deadline = self.dependency_deadline(&req);
+        self.run(&caller, "customer.create", "customers", async {
+            caller.require(AGENTS)?;
+            let mut body = req.into_inner();
+            let request_id = std::mem::take(&mut body.request_id);
+            let key = idempotency_key(&caller, "CreateCustomer", &request_id, &body)?;
+            let profile = convert::parse_new_customer(body.customer)?;
+            let acting = self.0.partners.acting(&caller, deadline).await?;
+            let (customer, fresh) =
+                self.0.store.create_customer(&caller, key.as_ref(), acting, profile, self.now()).await?;
+            if fresh {
+                let r = Relationship {
+                    partner: acting.tenant,
+                    customer: customer.tenant,
+                    provider: acting.provider,
+                    active: true,
+                };
+                self.publish(&r, EventKind::Activated);
+            }
+            Ok(convert::customer(&customer, ManagementKind::Direct))
+        })
+        .await
+    }
+
+    async fn get_customer(&self, req: Request<pb::GetCustomerRequest>) -> Result<Response<pb::Customer>, Status> {
+        let caller = caller_of(&req)?;
+        let name = req.get_ref().name.clone();
+        self.run(&caller, "customer.get", &name, async {
+            caller.require(AGENTS)?;
+            let tenant = parse_customer_name("name", &name)?;
+            let (customer, kind) = self
+                .0
+                .store
+                .managed_customer(caller.tenant, tenant)
+                .await?
+                .ok_or_else(|| RelationshipsError::CustomerNotFound(name.clone()))?;
+            Ok(convert::customer(&customer, kind))
+        })
+        .await
+    }
+
+    async fn list_customers(
+        &self,
+        req: Request<pb::ListCustomersRequest>,
+    ) -> Result<Response<pb::ListCustomersResponse>, Status> {
+        let caller = caller_of(&req)?;
+        self.run(&caller, "customer.list", "customers", async {
+            caller.require(AGENTS)?;
+            let body = req.get_ref();
+            let filter = CustomerFilter {
+                name_prefix: fold(&convert::optional_text("name_prefix", &body.name_prefix, 200)?),
+                domain_prefix: convert::optional_text("domain_prefix", &body.domain_prefix, 253)?.to_ascii_lowercase(),
+            };
+            let fingerprint = format!("{:?}/{:?}", filter.name_prefix, filter.domain_prefix);
+            let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
+            let rows = self.0.store.list_customers(caller.tenant, &filter, &page).await?;
+            let (rows, next_page_token) = page.finish(rows, |(c, _)| c.tenant.to_string(), &fingerprint);
+            Ok(pb::ListCustomersResponse {
+                customers: rows.iter().map(|(c, kind)| convert::customer(c, *kind)).collect(),
+                next_page_token,
+            })
+        })
+        .await
+    }
+
+    async fn create_relationship_request(
+        &self,
+        req: Request<pb::CreateRelationshipRequestRequest>,
+    ) -> Result<Response<pb::RelationshipRequest>, Status> {
+        self.create_invitation(req).await
+    }
+
+    async fn get_relationship_request(
+        &self,
+        req: Request<pb::GetRelationshipRequestRequest>,
+    ) -> Result<Response<pb::RelationshipRequest>, Status> {
+        self.get_invitation(req).await
+    }
+
+    async fn list_relationship_requests(
+        &self,
+        req: Request<pb::ListRelationshipRequestsRequest>,
+    ) -> Result<Response<pb::ListRelationshipRequestsResponse>, Status> {
+        self.list_invitations(req).await
+    }
+
+    async fn update_relationship_request_email(
+        &self,
+        req: Request<pb::UpdateRelationshipRequestEmailRequest>,
+    ) -> Result<Response<pb::RelationshipRequest>, Status> {
+        self.update_email(req).await
+    }
+
+    async fn resend_relationship_request(
+        &self,
+        req: Request<pb::ResendRelationshipRequestRequest>,
+    ) -> Result<Response<pb::RelationshipRequest>, Status> {
+        self.resend(req).await
+    }
+
+    async fn revoke_relationship_request(
+        &self,
+        req: Request<pb::RevokeRelationshipRequestRequest>,
+    ) -> Result<Response<pb::RelationshipRequest>, Status> {
+        self.revoke_invitation(req).await
+    }
+
+    async fn accept_relationship_request(
+        &self,
+        req: Request<pb::AcceptRelationshipRequestRequest>,
+    ) -> Result<Response<pb::CustomerRelationship>, Status> {
+        self.accept(req).await
+    }
+
+    async fn revoke_customer_relationship(
+        &self,
+        req: Request<pb::RevokeCustomerRelationshipRequest>,
+    ) -> Result<Response<pb::CustomerRelationship>, Status> {
+        let caller = caller_of(&req)?;
+        let target = req.get_ref().customer.clone();
+        self.run(&caller, "relationship.revoke", &target, async {
+            caller.require(ENDERS)?;
+            let mut body = req.into_inner();
+            let request_id = std::mem::take(&mut body.request_id);
+            let key = idempotency_key(&caller, "RevokeCustomerRelationship", &request_id, &body)?;
+            let customer = parse_customer_name("customer", &body.customer)?;
+            let partner = ending_partner(&caller, customer, &body.partner)?;
+            let (r, fresh) =
+                self.0.store.revoke_relationship(&caller, key.as_ref(), partner, customer, self.now()).await?;
+            if fresh {
+                self.publish(&r, EventKind::Revoked);
+            }
+            Ok(convert::relationship(&r))
+        })
+        .await
+    }
+
+    async fn check_customer_management(
+        &self,
+        req: Request<pb::CheckCustomerManagementRequest>,
+    ) -> Result<Response<pb::CheckCustomerManagementResponse>, Status> {
+        let caller = caller_of(&req)?;
+        let target = req.get_ref().customer.clone();
+        self.run(&caller, "customer.check_management", &target, async {
+            caller.require(CHECKERS)?;
+            let body = req.get_ref();
+            let customer = parse_customer_name("customer", &body.customer)?;
+            let partner = match body.partner.as_str() {
+                "" => caller.tenant,
+                name => parse_partner_name("partner", name)?,
+            };
+            // A partner asks about itself; another partner is as unknown as a missing one.
+            if partner != caller.tenant && !caller.has(Role::EligibilityReviewer) {
+                return Err(RelationshipsError::PartnerNotFound(body.partner.clone()));
+            }
+            let answer = match self.0.store.management(partner, customer).await? {
+                Some(m) => pb::CheckCustomerManagementResponse {
+                    managed: true,
+                    management: convert::management_kind(m.kind) as i32,
+                    managing_partner: partner_name(m.managing_partner),
+                    indirect_provider: m.provider.map(partner_name).unwrap_or_default(),
+                },
+                None => pb::CheckCustomerManagementResponse::default(),
+            };
+            Ok(answer)
+        })
+        .await
+    }
+
+    type WatchRelationshipEventsStream = watch::EventStream;
+
+    async fn watch_relationship_events(
+        &self,
+        req: Request<pb::WatchRelationshipEventsRequest>,
+    ) -> Result<Response<Self::WatchRelationshipEventsStream>, Status> {
+        let caller = caller_of(&req)?;
+        let changes = self.0.hub.subscribe();
+        self.run(&caller, "relationship.watch", &partner_name(caller.tenant), async {
+            caller.require(AGENTS)?;
+            Ok(watch::stream(caller.tenant, changes))
+        })
+        .await
+    }
+}
+
+/// Whose relationship the caller may end: a partner's admin agent its own (the partner
+/// field empty or itself); a customer's admin its own customer's, with a named partner.
+/// Anything else is as unknown as a missing relationship.
+fn ending_partner(caller: &Caller, customer: TenantId, partner: &str) -> Result<TenantId, RelationshipsError> {
+    let not_found =
+        |p: String| RelationshipsError::RelationshipNotFound { partner: p, customer: customer_name(customer) };
+    if caller.has(Role::CustomerAdmin) && customer == caller.tenant {
+        return Ok(parse_partner_name("partner", partner)?);
+    }
+    if !caller.has(Role::AdminAgent) {
+        return Err(not_found(partner.to_owned()));
+    }
+    let named = match partner {
+        "" => caller.tenant,
+        name => parse_partner_name("partner", name)?,
+    };
+    if named != caller.tenant {
+        return Err(not_found(partner_name(named)));
+    }
+    Ok(named)
+}

@@ -1,0 +1,55 @@
+//! What partner-eligibility knows about the calling partner: whether it is enrolled and,
+//! for an indirect reseller, its indirect provider. Asked only by mutations that record
+//! it; the management check reads the stored relationship instead.
+
+use std::time::Duration;
+
+use gcc_client::{Connection, dependency_problem, retry_read, with_deadline};
+use gcc_platform::{Caller, Problem, TenantId};
+use gcc_proto::partner as ppb;
+use tonic::Code;
+
+use crate::domain::ActingPartner;
+use crate::error::RelationshipsError;
+
+const SERVICE: &str = "partner-eligibility";
+/// A lookup is a read: retried on UNAVAILABLE, at most this many attempts in all.
+const READ_ATTEMPTS: u32 = 3;
+
+pub struct PartnerDirectory {
+    connection: Connection,
+}
+
+impl PartnerDirectory {
+    /// Connects lazily, so that the service starts while partner-eligibility is down.
+    pub fn new(endpoint: &str, timeout: Duration) -> anyhow::Result<Self> {
+        Ok(Self { connection: Connection::lazy(endpoint, None, timeout)? })
+    }
+
+    /// The caller's partner, asked with the caller's own token within `deadline`.
+    pub async fn acting(&self, caller: &Caller, deadline: Duration) -> Result<ActingPartner, RelationshipsError> {
+        let client = self.connection.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let answer = retry_read(READ_ATTEMPTS, || {
+            let mut c = client.partner();
+            let req = ppb::LookupTransactingPartnerRequest { tenant_id: caller.tenant.to_string() };
+            async move { c.lookup_transacting_partner(with_deadline(req, deadline)).await }
+        })
+        .await;
+        match answer {
+            Ok(r) => {
+                let transacting = TenantId::parse(&r.into_inner().transacting_tenant_id).map_err(|_| {
+                    tracing::error!(service = SERVICE, "dependency answered with a malformed transacting tenant ID");
+                    Problem::new(
+                        Code::Unavailable,
+                        "DEPENDENCY_UNAVAILABLE",
+                        format!("{SERVICE} gave an unusable answer"),
+                    )
+                    .with_meta("dependency", SERVICE)
+                })?;
+                Ok(ActingPartner::new(caller.tenant, transacting))
+            }
+            Err(s) if s.code() == Code::NotFound => Err(RelationshipsError::PartnerNotEnrolled),
+            Err(s) => Err(dependency_problem(SERVICE, &s).into()),
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The relationships domain: customer accounts, who manages them, and the invitations
+//! that connect a customer to a partner (rules R14–R17). No tonic, no SQL.
+
+pub mod customer;
+pub mod invitation;
+pub mod link;
+pub mod relationship;
+
+pub use customer::{CompanyProfile, Customer, DnsDomain, EmailAddress, PostalAddress, RegionCode};
+pub use invitation::{AcceptRefusal, Invitation, InvitationState, NewInvitation, draft_email};
+pub use link::{InvitationKey, Links, token_hash};
+pub use relationship::{ActingPartner, EventKind, Management, ManagementKind, Relationship, RelationshipEvent};

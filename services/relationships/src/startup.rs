@@ -1,0 +1,141 @@
+//! Builds the relationships server: database, invitation key, partner-eligibility
+//! client, state, gRPC service with its limits, and the shared runtime around it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use gcc_platform::auth::{AuthInterceptor, Verifier};
+use gcc_platform::config::{ServerArgs, parse_duration};
+use gcc_platform::db::Db;
+use gcc_platform::events::Hub;
+use gcc_platform::runtime::{RuntimeConfig, ServerBuilder, ServerHandle};
+use gcc_platform::time::SharedClock;
+use gcc_proto::relationships::relationships_service_server::RelationshipsServiceServer;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+
+use crate::api::{PartnerDirectory, RelationshipsApi, State};
+use crate::domain::{InvitationKey, Links};
+use crate::error::DOMAIN;
+use crate::store::Store;
+
+pub const SERVICE: &str = "relationships";
+pub const DEFAULT_PORT: u16 = 50053;
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Command line and environment of the relationships server.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = SERVICE, version, about = "Customer accounts, relationships and invitations (gcc.relationships.v1)")]
+pub struct Config {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// partner-eligibility, asked whether the caller is an enrolled partner and who its
+    /// indirect provider is.
+    #[arg(long, env = "GCC_PARTNER_ENDPOINT", default_value = "http://127.0.0.1:50051")]
+    pub partner_endpoint: String,
+    /// File holding the secret (at least 32 bytes) that invitation link tokens are
+    /// derived with. Required.
+    #[arg(long, env = "GCC_INVITATION_KEY_FILE")]
+    pub invitation_key_file: Option<PathBuf>,
+    /// The page a customer opens to accept; a link is `{base}?token={token}`.
+    #[arg(long, env = "GCC_INVITATION_BASE_URL", default_value = "https://gcc.example/invitations/accept")]
+    pub invitation_base_url: String,
+    /// How long an invitation link stays valid (such as 14d, 36h).
+    #[arg(long, env = "GCC_INVITATION_TTL", default_value = "14d", value_parser = parse_duration)]
+    pub invitation_ttl: Duration,
+}
+
+impl Config {
+    /// The invitation key from `--invitation-key-file`.
+    pub fn invitation_key(&self) -> anyhow::Result<InvitationKey> {
+        let path = self.invitation_key_file.as_ref().context(
+            "no invitation key configured: set GCC_INVITATION_KEY_FILE (or --invitation-key-file) to a file of at \
+             least 32 random bytes",
+        )?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read invitation key file {}", path.display()))?;
+        InvitationKey::new(bytes).map_err(|e| anyhow::anyhow!("invitation key file {}: {e}", path.display()))
+    }
+}
+
+/// A running relationships server.
+pub struct Application {
+    handle: ServerHandle,
+    db: Db,
+}
+
+impl Application {
+    /// Builds the server with the key from `config.invitation_key_file`.
+    pub async fn build(
+        config: &Config,
+        listener: TcpListener,
+        clock: SharedClock,
+        verifier: Arc<Verifier>,
+    ) -> anyhow::Result<Self> {
+        let key = config.invitation_key()?;
+        Self::build_with_key(config, listener, clock, verifier, key).await
+    }
+
+    /// Builds the server with an invitation key given directly (tests, embedding).
+    pub async fn build_with_key(
+        config: &Config,
+        listener: TcpListener,
+        clock: SharedClock,
+        verifier: Arc<Verifier>,
+        key: InvitationKey,
+    ) -> anyhow::Result<Self> {
+        let args = &config.server;
+        let links =
+            Links::new(key, &config.invitation_base_url).map_err(|e| anyhow::anyhow!("--invitation-base-url: {e}"))?;
+        let invitation_ttl = chrono::Duration::from_std(config.invitation_ttl)
+            .ok()
+            .filter(|d| *d > chrono::Duration::zero())
+            .context("--invitation-ttl must be positive and not absurdly long")?;
+        let partners =
+            PartnerDirectory::new(&config.partner_endpoint, args.request_timeout).context("--partner-endpoint")?;
+        let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
+        let api = RelationshipsApi::new(State {
+            store: Store::new(db.clone()),
+            clock,
+            hub: Hub::new(256),
+            partners,
+            links,
+            invitation_ttl,
+            dependency_timeout: args.request_timeout,
+        });
+        let service = RelationshipsServiceServer::new(api)
+            .max_decoding_message_size(args.max_message_bytes)
+            .max_encoding_message_size(args.max_message_bytes);
+        let handle = ServerBuilder::new(RuntimeConfig {
+            domain: DOMAIN,
+            request_timeout: args.request_timeout,
+            concurrency_limit: args.concurrency_limit,
+            shutdown_grace: args.shutdown_grace,
+        })?
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            service,
+            AuthInterceptor::new(verifier, DOMAIN),
+        ))
+        .start(listener, Some(db.clone()))
+        .await?;
+        Ok(Self { handle, db })
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.handle.local_addr()
+    }
+
+    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let result = self.handle.run_until(signal).await;
+        self.db.close().await;
+        result
+    }
+
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let result = self.handle.shutdown().await;
+        self.db.close().await;
+        result
+    }
+}

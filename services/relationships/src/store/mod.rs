@@ -1,0 +1,69 @@
+//! All SQL of relationships. Every change is one transaction that also writes its
+//! idempotency record, audit entry and outbox event.
+
+mod acceptance;
+mod customers;
+mod invitations;
+
+use chrono::{DateTime, Utc};
+use gcc_platform::Caller;
+use gcc_platform::audit::{self, AuditEntry};
+use gcc_platform::db::Db;
+use gcc_platform::db::{corrupt_column as corrupt, opt_tenant_column as opt_tenant, tenant_column as tenant};
+use gcc_platform::time::{from_micros, to_micros};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+pub use customers::CustomerFilter;
+pub use invitations::{Change, InvitationFilter};
+
+use crate::error::RelationshipsError;
+
+type Result<T> = std::result::Result<T, RelationshipsError>;
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
+/// One audit entry and its outbox event, in the change's transaction.
+async fn record_change(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    now: DateTime<Utc>,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
+    audit::record(conn, caller, to_micros(now), AuditEntry { action, target, outcome: "ok", detail: detail.clone() })
+        .await?;
+    audit::emit(conn, to_micros(now), &format!("gcc.relationships.v1.{action}"), target, &detail).await?;
+    Ok(())
+}
+
+fn time(row: &AnyRow, col: &str) -> Result<DateTime<Utc>> {
+    Ok(from_micros(row.try_get(col)?))
+}
+
+/// `%`, `_` and the escape character itself, escaped for `LIKE … ESCAPE '\'`.
+fn like_prefix(prefix: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}

@@ -1,0 +1,228 @@
+//! Spawns partner-eligibility and relationships on 127.0.0.1:0, each with a fresh
+//! database, sharing a manual clock; enrolls partners through partner-eligibility.
+
+use std::sync::Arc;
+
+use clap::Parser;
+use gcc_platform::time::ManualClock;
+use gcc_platform::{Role, TenantId};
+use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilityServiceClient;
+use gcc_proto::partner::{self as ppb};
+use gcc_proto::relationships as pb;
+use gcc_proto::relationships::relationships_service_client::RelationshipsServiceClient;
+use gcc_testkit::{TestDb, authed, channel, listener, manual_clock, token, verifier};
+use relationships::{Application, Config};
+use tonic::Status;
+use tonic::transport::Channel;
+
+pub type Client = RelationshipsServiceClient<Channel>;
+
+pub struct TestApp {
+    pub client: Client,
+    pub clock: ManualClock,
+    pub db_url: String,
+    pub app: Option<Application>,
+    partners: Option<PartnerEligibilityServiceClient<Channel>>,
+    _partner_app: Option<partner_eligibility::Application>,
+    _dbs: Vec<TestDb>,
+    _key_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// With partner-eligibility beside it and `extra` flags.
+    pub async fn spawn_with(extra: &[&str]) -> Self {
+        let clock = manual_clock();
+        let partner_db = TestDb::fresh().await;
+        let config =
+            partner_eligibility::Config::try_parse_from(["partner-eligibility", "--database-url", &partner_db.url])
+                .expect("partner-eligibility config");
+        let partner_app =
+            partner_eligibility::Application::build(&config, listener().await, Arc::new(clock.clone()), verifier())
+                .await
+                .expect("partner-eligibility starts");
+        let endpoint = format!("http://{}", partner_app.local_addr());
+        let partners = PartnerEligibilityServiceClient::new(channel(partner_app.local_addr()).await);
+        let mut app = Self::start(clock, &endpoint, extra).await;
+        app.partners = Some(partners);
+        app._partner_app = Some(partner_app);
+        app._dbs.push(partner_db);
+        app
+    }
+
+    /// With partner-eligibility unreachable: its endpoint is a local port nobody listens on.
+    pub async fn spawn_without_partner_service() -> Self {
+        let closed = listener().await;
+        let endpoint = format!("http://{}", closed.local_addr().expect("addr"));
+        drop(closed);
+        Self::start(manual_clock(), &endpoint, &[]).await
+    }
+
+    async fn start(clock: ManualClock, partner_endpoint: &str, extra: &[&str]) -> Self {
+        let db = TestDb::fresh().await;
+        let key_dir = tempfile::tempdir().expect("temp dir");
+        let key_file = key_dir.path().join("invitation.key");
+        std::fs::write(&key_file, format!("{}\n", "k".repeat(48))).expect("write key");
+        let key_file = key_file.display().to_string();
+        let mut args = vec![
+            "relationships",
+            "--database-url",
+            &db.url,
+            "--partner-endpoint",
+            partner_endpoint,
+            "--invitation-key-file",
+            &key_file,
+        ];
+        args.extend_from_slice(extra);
+        let config = Config::try_parse_from(args).expect("test config");
+        let app = Application::build(&config, listener().await, Arc::new(clock.clone()), verifier())
+            .await
+            .expect("relationships starts");
+        let client = RelationshipsServiceClient::new(channel(app.local_addr()).await);
+        Self {
+            client,
+            clock,
+            db_url: db.url.clone(),
+            app: Some(app),
+            partners: None,
+            _partner_app: None,
+            _dbs: vec![db],
+            _key_dir: key_dir,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// Rows in a table (with an optional `WHERE …`), read straight from the database.
+    pub async fn count(&self, table: &str) -> i64 {
+        gcc_testkit::count_rows(&self.db_url, table).await
+    }
+
+    /// A partner enrolled through partner-eligibility; an indirect reseller names `provider`.
+    pub async fn enrolled_as(&self, partner_type: ppb::PartnerType, provider: Option<TenantId>) -> TenantId {
+        let tenant = TenantId::random();
+        let req = ppb::EnrollPartnerRequest {
+            partner: Some(ppb::Partner {
+                legal_name: format!("Partner {tenant}"),
+                partner_type: partner_type as i32,
+                indirect_provider: provider.map(|p| format!("partners/{p}")).unwrap_or_default(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        };
+        let mut partners = self.partners.clone().expect("partner-eligibility runs");
+        partners.enroll_partner(authed(req, &admin(tenant))).await.expect("enroll");
+        tenant
+    }
+
+    pub async fn direct_reseller(&self) -> TenantId {
+        self.enrolled_as(ppb::PartnerType::DirectReseller, None).await
+    }
+
+    /// An indirect provider and one of its indirect resellers.
+    pub async fn provider_and_reseller(&self) -> (TenantId, TenantId) {
+        let provider = self.enrolled_as(ppb::PartnerType::IndirectProvider, None).await;
+        let reseller = self.enrolled_as(ppb::PartnerType::IndirectReseller, Some(provider)).await;
+        (provider, reseller)
+    }
+
+    pub async fn create_customer(&self, partner: TenantId, domain: &str) -> Result<pb::Customer, Status> {
+        let req = pb::CreateCustomerRequest {
+            customer: Some(pb::Customer { company_profile: Some(profile(domain)), ..Default::default() }),
+            request_id: String::new(),
+        };
+        self.client().create_customer(authed(req, &admin(partner))).await.map(|r| r.into_inner())
+    }
+
+    pub async fn get_customer(&self, partner: TenantId, customer: &str) -> Result<pb::Customer, Status> {
+        let req = pb::GetCustomerRequest { name: customer.to_owned() };
+        self.client().get_customer(authed(req, &sales(partner))).await.map(|r| r.into_inner())
+    }
+
+    /// The tenant IDs of the customers `partner` manages, sorted.
+    pub async fn customers_of(&self, partner: TenantId) -> Vec<String> {
+        let req = pb::ListCustomersRequest::default();
+        let list = self.client().list_customers(authed(req, &sales(partner))).await.expect("list").into_inner();
+        let mut ids: Vec<String> = list.customers.into_iter().map(|c| c.tenant_id).collect();
+        ids.sort();
+        ids
+    }
+
+    pub async fn invite(
+        &self,
+        partner: TenantId,
+        binding: pb::RelationshipRequest,
+    ) -> Result<pb::RelationshipRequest, Status> {
+        let req =
+            pb::CreateRelationshipRequestRequest { relationship_request: Some(binding), request_id: String::new() };
+        self.client().create_relationship_request(authed(req, &admin(partner))).await.map(|r| r.into_inner())
+    }
+
+    /// `customer`'s admin accepts with `token`, giving a profile for `domain` if set.
+    pub async fn accept(
+        &self,
+        customer: TenantId,
+        token: &str,
+        domain: Option<&str>,
+    ) -> Result<pb::CustomerRelationship, Status> {
+        let req = pb::AcceptRelationshipRequestRequest {
+            invitation_token: token.to_owned(),
+            company_profile: domain.map(profile),
+            request_id: String::new(),
+        };
+        self.client().accept_relationship_request(authed(req, &customer_admin(customer))).await.map(|r| r.into_inner())
+    }
+
+    /// Whether `partner` manages `customer`, as the partner itself asks.
+    pub async fn check(&self, partner: TenantId, customer: TenantId) -> pb::CheckCustomerManagementResponse {
+        let req =
+            pb::CheckCustomerManagementRequest { customer: format!("customers/{customer}"), partner: String::new() };
+        self.client().check_customer_management(authed(req, &sales(partner))).await.expect("check").into_inner()
+    }
+}
+
+pub fn admin(tenant: TenantId) -> String {
+    token(tenant, &[Role::AdminAgent])
+}
+
+pub fn sales(tenant: TenantId) -> String {
+    token(tenant, &[Role::SalesAgent])
+}
+
+pub fn customer_admin(tenant: TenantId) -> String {
+    token(tenant, &[Role::CustomerAdmin])
+}
+
+/// A domain no other test uses.
+pub fn unique_domain() -> String {
+    format!("agency-{}.example.gov", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+pub fn profile(domain: &str) -> pb::CompanyProfile {
+    pb::CompanyProfile {
+        legal_name: format!("Agency of {domain}"),
+        domain: domain.to_owned(),
+        postal_address: Some(pb::PostalAddress {
+            region_code: "US".into(),
+            administrative_area: "VA".into(),
+            locality: "Arlington".into(),
+            postal_code: "22201".into(),
+            address_lines: vec!["1 Main Street".into()],
+        }),
+        contact_email: format!("it.admin@{domain}"),
+    }
+}
+
+/// The token of an invitation link.
+pub fn token_of(url: &str) -> String {
+    url.split_once("?token=").expect("a link with a token").1.to_owned()
+}
+
+pub fn state(r: &pb::RelationshipRequest) -> pb::relationship_request::State {
+    pb::relationship_request::State::try_from(r.state).expect("known state")
+}

@@ -1,0 +1,152 @@
+//! The whole service set in one process, each service on its own 127.0.0.1 port with
+//! its own database, and the steps of the workflow as plain calls: for the end-to-end
+//! tests and the benchmark.
+
+pub mod steps;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+use gcc_platform::time::{SharedClock, SystemClock};
+use gcc_testkit::{TestDb, listener, verifier};
+
+/// How to start the set.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// A PostgreSQL server URL: each service gets a new database there. SQLite files
+    /// otherwise.
+    pub postgres: Option<String>,
+    /// Extra flags for customer-validation and for ordering.
+    pub validation_args: Vec<String>,
+    pub ordering_args: Vec<String>,
+    pub clock: Option<SharedClock>,
+}
+
+/// The four services, running.
+pub struct Stack {
+    pub partner: Option<partner_eligibility::Application>,
+    pub relationships: Option<relationships::Application>,
+    pub validation: Option<customer_validation::Application>,
+    pub ordering: Option<ordering::Application>,
+    pub addrs: Addrs,
+    _dbs: Vec<TestDb>,
+    key_file: PathBuf,
+}
+
+/// Where each service listens.
+#[derive(Debug, Clone, Copy)]
+pub struct Addrs {
+    pub partner: SocketAddr,
+    pub relationships: SocketAddr,
+    pub validation: SocketAddr,
+    pub ordering: SocketAddr,
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+/// `defaults` as flag/value pairs; a flag given in `extra` replaces its default.
+fn parse<C: Parser>(name: &str, defaults: Vec<String>, extra: &[String]) -> anyhow::Result<C> {
+    let mut merged = vec![name.to_owned()];
+    for pair in defaults.chunks(2) {
+        if !extra.contains(&pair[0]) {
+            merged.extend_from_slice(pair);
+        }
+    }
+    merged.extend_from_slice(extra);
+    Ok(C::try_parse_from(merged)?)
+}
+
+impl Stack {
+    pub async fn start(options: Options) -> anyhow::Result<Self> {
+        let clock = options.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+        let pg = options.postgres.as_deref();
+        let dbs = vec![
+            TestDb::fresh_on(pg).await,
+            TestDb::fresh_on(pg).await,
+            TestDb::fresh_on(pg).await,
+            TestDb::fresh_on(pg).await,
+        ];
+        let key_file = std::env::temp_dir().join(format!("gcc-e2e-invitation-{}.key", uuid::Uuid::new_v4()));
+        std::fs::write(&key_file, "e2e-invitation-key-that-is-at-least-32-bytes")?;
+
+        let partner_cfg: partner_eligibility::Config =
+            parse("partner-eligibility", vec!["--database-url".into(), dbs[0].url.clone()], &[])?;
+        let partner =
+            partner_eligibility::Application::build(&partner_cfg, listener().await, clock.clone(), verifier()).await?;
+
+        let rel_cfg: relationships::Config = parse(
+            "relationships",
+            vec![
+                "--database-url".into(),
+                dbs[1].url.clone(),
+                "--partner-endpoint".into(),
+                url(partner.local_addr()),
+                "--invitation-key-file".into(),
+                key_file.display().to_string(),
+            ],
+            &[],
+        )?;
+        let relationships =
+            relationships::Application::build(&rel_cfg, listener().await, clock.clone(), verifier()).await?;
+
+        let val_cfg: customer_validation::Config = parse(
+            "customer-validation",
+            vec![
+                "--database-url".into(),
+                dbs[2].url.clone(),
+                "--partner-endpoint".into(),
+                url(partner.local_addr()),
+                "--relationships-endpoint".into(),
+                url(relationships.local_addr()),
+            ],
+            &options.validation_args,
+        )?;
+        let validation =
+            customer_validation::Application::build(&val_cfg, listener().await, clock.clone(), verifier()).await?;
+
+        let ord_cfg: ordering::Config = parse(
+            "ordering",
+            vec![
+                "--database-url".into(),
+                dbs[3].url.clone(),
+                "--validation-endpoint".into(),
+                url(validation.local_addr()),
+                "--relationships-endpoint".into(),
+                url(relationships.local_addr()),
+            ],
+            &options.ordering_args,
+        )?;
+        let ordering = ordering::Application::build(&ord_cfg, listener().await, clock, verifier()).await?;
+
+        let addrs = Addrs {
+            partner: partner.local_addr(),
+            relationships: relationships.local_addr(),
+            validation: validation.local_addr(),
+            ordering: ordering.local_addr(),
+        };
+        Ok(Self {
+            partner: Some(partner),
+            relationships: Some(relationships),
+            validation: Some(validation),
+            ordering: Some(ordering),
+            addrs,
+            _dbs: dbs,
+            key_file,
+        })
+    }
+
+    /// A client connection to a service, acting with `token`.
+    pub fn connect(&self, addr: SocketAddr, token: &str) -> anyhow::Result<gcc_client::Connection> {
+        gcc_client::Connection::lazy(&url(addr), Some(token), std::time::Duration::from_secs(10))
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.key_file);
+    }
+}
