@@ -161,6 +161,46 @@ impl Stack {
         Ok(customer)
     }
 
+    /// `partner` invites `customer` (bound to its tenant) and returns the link's token
+    /// (R14).
+    pub async fn invite(&self, partner: TenantId, customer: TenantId) -> Result<String, Status> {
+        let req = rpb::CreateRelationshipRequestRequest {
+            relationship_request: Some(rpb::RelationshipRequest {
+                bound_customer_tenant_id: customer.to_string(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        };
+        let invitation = self.relationships_svc(&admin(partner)).create_relationship_request(req).await?.into_inner();
+        Ok(invitation.invitation_url.split("token=").nth(1).unwrap_or_default().to_owned())
+    }
+
+    /// The customer's admin accepts an invitation (R15).
+    pub async fn accept(&self, customer: TenantId, link_token: &str) -> Result<(), Status> {
+        let req = rpb::AcceptRelationshipRequestRequest {
+            invitation_token: link_token.to_owned(),
+            company_profile: None,
+            request_id: String::new(),
+        };
+        self.relationships_svc(&token(customer, &[Role::CustomerAdmin])).accept_relationship_request(req).await?;
+        Ok(())
+    }
+
+    /// A customer's special qualifications, as `partner` sees them (R12, R16).
+    pub async fn special_qualifications(
+        &self,
+        partner: TenantId,
+        customer: TenantId,
+    ) -> Result<Vec<vpb::SpecialQualification>, Status> {
+        let req = vpb::ListSpecialQualificationsRequest { customer: format!("customers/{customer}") };
+        Ok(self
+            .validation_svc(&admin(partner))
+            .list_special_qualifications(req)
+            .await?
+            .into_inner()
+            .special_qualifications)
+    }
+
     /// An order of `lines` (offer id, quantity) for `customer`.
     pub fn order(customer: TenantId, lines: &[(&str, i32)], request_id: &str) -> opb::PlaceOrderRequest {
         opb::PlaceOrderRequest {

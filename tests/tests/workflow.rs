@@ -3,9 +3,9 @@
 
 use gcc_e2e::steps::admin;
 use gcc_e2e::{Options, Stack};
-use gcc_platform::{Role, TenantId};
+use gcc_platform::TenantId;
 use gcc_proto::{partner as ppb, relationships as rpb, validation as vpb};
-use gcc_testkit::{assert_refused, token};
+use gcc_testkit::assert_refused;
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -84,26 +84,15 @@ async fn r20_an_existing_gcc_customer_is_invited_accepted_checked_and_ordered_fo
 
     // R15: not in the list before acceptance; in it after.
     let listed = |who: TenantId| {
-        let c = s.relationships_svc(&admin(who));
+        let mut c = s.relationships_svc(&admin(who));
         async move {
-            let mut c = c;
-            c.list_customers(rpb::ListCustomersRequest::default())
-                .await
-                .unwrap()
-                .into_inner()
-                .customers
-                .into_iter()
-                .map(|c| c.tenant_id)
-                .collect::<Vec<_>>()
+            let customers =
+                c.list_customers(rpb::ListCustomersRequest::default()).await.unwrap().into_inner().customers;
+            customers.into_iter().map(|c| c.tenant_id).collect::<Vec<_>>()
         }
     };
     assert!(!listed(second).await.contains(&customer.to_string()));
-    let accept = rpb::AcceptRelationshipRequestRequest {
-        invitation_token: link_token,
-        company_profile: None,
-        request_id: String::new(),
-    };
-    s.relationships_svc(&token(customer, &[Role::CustomerAdmin])).accept_relationship_request(accept).await.unwrap();
+    s.accept(customer, &link_token).await.unwrap();
     assert!(listed(second).await.contains(&customer.to_string()));
 
     // R16: the new partner checks the special qualifications, then orders (R20).
@@ -118,6 +107,22 @@ async fn r20_an_existing_gcc_customer_is_invited_accepted_checked_and_ordered_fo
     assert_eq!(q.special_qualifications[0].display_name, "Government Community Cloud");
     let order = s.place_order(second, Stack::order(customer, &[("ems-e3-gcc", 40)], "")).await.unwrap();
     assert_eq!(order.partner, format!("partners/{second}"));
+}
+
+#[tokio::test]
+async fn r16_after_acceptance_the_partner_sees_the_customers_special_qualifications() {
+    let s = stack().await;
+    let first = s.gcc_partner().await.unwrap();
+    let customer = s.validated_customer(first).await.unwrap();
+    let second = s.gcc_partner().await.unwrap();
+    let err = s.special_qualifications(second, customer).await.unwrap_err();
+    assert_refused(&err, Code::NotFound, "CUSTOMER_NOT_FOUND");
+    let link = s.invite(second, customer).await.unwrap();
+    s.accept(customer, &link).await.unwrap();
+    let q = s.special_qualifications(second, customer).await.unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].display_name, "Government Community Cloud");
+    assert_eq!(q, s.special_qualifications(first, customer).await.unwrap(), "the same qualification for every partner");
 }
 
 #[tokio::test]

@@ -2,9 +2,12 @@
 //! qualification (partner-eligibility) and whether a partner manages a customer
 //! (relationships). Calls forward the caller's token and what is left of its deadline.
 //!
-//! Gate reads may come from a cache whose entries live `fact_ttl` (default 2 s): that is
-//! the bound on how stale a verdict can be. Mutations always read fresh. A fact that
-//! cannot be read is an error (UNAVAILABLE or DEADLINE_EXCEEDED), never a verdict.
+//! Gate reads may reuse a *positive* fact (the transacting partner holds GCC; the partner
+//! manages the customer) for `fact_ttl` (default 2 s): that bounds how long a revoked
+//! relationship can still look managed to the gate (orders re-check management fresh).
+//! Negative facts are never reused, so a new approval or a new relationship counts at
+//! once. Mutations always read fresh. A fact that cannot be read is an error
+//! (UNAVAILABLE or DEADLINE_EXCEEDED), never a verdict.
 
 use std::time::{Duration, Instant};
 
@@ -78,7 +81,9 @@ impl FactSource {
             Err(s) if s.code() == Code::NotFound => None,
             Err(s) => return Err(dependency_problem("partner-eligibility", &s)),
         };
-        self.transacting.insert(partner, fact.clone(), read_at);
+        if fact.as_ref().is_some_and(|t| t.gcc_qualified) {
+            self.transacting.insert(partner, fact.clone(), read_at);
+        }
         Ok((fact, read_at))
     }
 
@@ -115,7 +120,9 @@ impl FactSource {
             Err(s) if s.code() == Code::NotFound => false,
             Err(s) => return Err(dependency_problem("relationships", &s)),
         };
-        self.managed.insert((partner, customer), managed, read_at);
+        if managed {
+            self.managed.insert((partner, customer), managed, read_at);
+        }
         Ok((managed, read_at))
     }
 }

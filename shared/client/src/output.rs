@@ -27,6 +27,9 @@ pub fn print<M: prost::Message + prost::Name>(message: &M, json: bool) -> anyhow
     let value = to_json(message)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&value)?);
+    } else if value.as_object().is_some_and(|o| o.is_empty()) {
+        // Proto JSON leaves out empty fields, so an empty list is an empty object.
+        println!("(none)");
     } else {
         print!("{}", readable(&value));
     }

@@ -147,3 +147,20 @@ async fn reviewers_check_any_partner_and_partners_only_themselves() {
     let err = w.check(&token(partner, &[Role::CustomerAdmin]), customer, &[OfferFamily::Office365]).await.unwrap_err();
     assert_refused(&err, Code::PermissionDenied, "ROLE_REQUIRED");
 }
+
+#[tokio::test]
+async fn r7_r18_a_new_approval_counts_at_once_even_with_a_long_fact_cache() {
+    let w = World::spawn_with(&["--fact-cache-ttl", "60s"]).await;
+    let provider = w.enrolled(ppb::PartnerType::IndirectProvider, None, None).await;
+    w.qualify(provider).await;
+    let customer = w.validated_customer(provider).await;
+    let direct = w.enrolled(ppb::PartnerType::DirectReseller, None, None).await;
+    // A negative fact (not qualified) is not reused...
+    let v = w.check(&admin(direct), customer, &[OfferFamily::Office365]).await.unwrap();
+    assert!(reasons(&v).contains(&R::PartnerNotGccQualified));
+    w.qualify(direct).await;
+    let v = w.check(&admin(direct), customer, &[OfferFamily::Office365]).await.unwrap();
+    assert!(!reasons(&v).contains(&R::PartnerNotGccQualified), "approval counts at once: {v:?}");
+    // ...and neither is "not managed": the provider's own customer is eligible at once.
+    assert!(w.check(&admin(provider), customer, &[OfferFamily::Office365]).await.unwrap().eligible);
+}
