@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -74,8 +74,6 @@ impl ServerBuilder {
         }
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let router = tonic::transport::Server::builder()
-            // Small RPCs: send at once rather than waiting to fill a segment.
-            .tcp_nodelay(true)
             // Find dead peers on idle connections.
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_keepalive_timeout(Some(Duration::from_secs(10)))
@@ -84,7 +82,9 @@ impl ServerBuilder {
             .add_routes(self.routes.routes());
         let task = tokio::spawn(async move {
             router
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                // Small RPCs: send at once rather than waiting for the peer's delayed ACK
+                // (the builder's own nodelay applies only to listeners it binds itself).
+                .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async {
                     let _ = stop_rx.await;
                 })
                 .await
