@@ -1,5 +1,6 @@
 //! The invitation RPCs (R14, R15): create, read, edit, resend, revoke and accept.
 
+use gcc_platform::idempotency;
 use gcc_platform::ids::{new_id, parse_name};
 use gcc_platform::paging::Page;
 use gcc_proto::relationships as pb;
@@ -28,6 +29,12 @@ impl RelationshipsApi {
             let request_id = std::mem::take(&mut body.request_id);
             let key = idempotency_key(&caller, "CreateRelationshipRequest", &request_id, &body)?;
             let new = convert::parse_new_invitation(body.relationship_request)?;
+            // A retry is answered from its record, even while partner-eligibility is down.
+            if let Some(key) = &key
+                && let Some(i) = idempotency::peek::<Invitation>(self.0.store.db(), key).await?
+            {
+                return Ok(self.with_link(&i, true));
+            }
             let acting = self.0.partners.acting(&caller, deadline).await?;
             let now = self.now();
             let (email_subject, email_body) = draft_email();

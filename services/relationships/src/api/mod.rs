@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use gcc_platform::audit::record_denial;
 use gcc_platform::events::Hub;
-use gcc_platform::idempotency::IdempotencyKey;
+use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::paging::Page;
 use gcc_platform::time::{SharedClock, to_micros};
 use gcc_platform::{Caller, Problem, Role, TenantId};
@@ -22,7 +22,7 @@ use gcc_proto::relationships as pb;
 use gcc_proto::relationships::relationships_service_server::RelationshipsService;
 use tonic::{Request, Response, Status};
 
-use crate::domain::{EventKind, Links, ManagementKind, Relationship, RelationshipEvent, customer::fold};
+use crate::domain::{Customer, EventKind, Links, ManagementKind, Relationship, RelationshipEvent, customer::fold};
 use crate::error::{DOMAIN, RelationshipsError};
 use crate::store::{CustomerFilter, Store};
 
@@ -122,6 +122,12 @@ impl RelationshipsService for RelationshipsApi {
             let request_id = std::mem::take(&mut body.request_id);
             let key = idempotency_key(&caller, "CreateCustomer", &request_id, &body)?;
             let profile = convert::parse_new_customer(body.customer)?;
+            // A retry is answered from its record, even while partner-eligibility is down.
+            if let Some(key) = &key
+                && let Some(customer) = idempotency::peek::<Customer>(self.0.store.db(), key).await?
+            {
+                return Ok(convert::customer(&customer, ManagementKind::Direct));
+            }
             let acting = self.0.partners.acting(&caller, deadline).await?;
             let (customer, fresh) =
                 self.0.store.create_customer(&caller, key.as_ref(), acting, profile, self.now()).await?;

@@ -94,6 +94,13 @@ impl TestApp {
         }
     }
 
+    /// Stops partner-eligibility, as an outage would.
+    pub async fn stop_partner_service(&mut self) {
+        if let Some(p) = self._partner_app.take() {
+            p.shutdown().await.expect("partner-eligibility stops");
+        }
+    }
+
     pub fn client(&self) -> Client {
         self.client.clone()
     }

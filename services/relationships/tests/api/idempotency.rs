@@ -75,6 +75,36 @@ async fn a_retried_customer_creation_returns_the_same_customer() {
 }
 
 #[tokio::test]
+async fn a_completed_creation_is_replayed_even_while_partner_eligibility_is_down() {
+    let mut app = TestApp::spawn().await;
+    let partner = app.direct_reseller().await;
+    let req = pb::CreateCustomerRequest {
+        customer: Some(pb::Customer { company_profile: Some(profile(&unique_domain())), ..Default::default() }),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let invite = pb::CreateRelationshipRequestRequest {
+        relationship_request: Some(pb::RelationshipRequest::default()),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let customer = app.client().create_customer(authed(req.clone(), &admin(partner))).await.unwrap().into_inner();
+    let link =
+        app.client().create_relationship_request(authed(invite.clone(), &admin(partner))).await.unwrap().into_inner();
+    app.stop_partner_service().await;
+
+    let again = app.client().create_customer(authed(req, &admin(partner))).await.unwrap().into_inner();
+    assert_eq!(again, customer);
+    let again = app.client().create_relationship_request(authed(invite, &admin(partner))).await.unwrap().into_inner();
+    assert_eq!(again.invitation_url, link.invitation_url);
+    // A new request still needs partner-eligibility, and says so.
+    let fresh = pb::CreateCustomerRequest {
+        customer: Some(pb::Customer { company_profile: Some(profile(&unique_domain())), ..Default::default() }),
+        request_id: String::new(),
+    };
+    let err = app.client().create_customer(authed(fresh, &admin(partner))).await.unwrap_err();
+    assert_refused(&err, Code::Unavailable, "DEPENDENCY_UNAVAILABLE");
+}
+
+#[tokio::test]
 async fn r15_a_retried_acceptance_returns_the_first_answer() {
     let app = TestApp::spawn().await;
     let partner = app.direct_reseller().await;
