@@ -75,8 +75,7 @@ impl Stack {
 
         let partner_cfg: partner_eligibility::Config =
             parse("partner-eligibility", vec!["--database-url".into(), dbs[0].url.clone()], &[])?;
-        let partner =
-            partner_eligibility::Application::build(&partner_cfg, listener().await, clock.clone(), verifier()).await?;
+        let partner = partner_eligibility::build(&partner_cfg, listener().await, clock.clone(), verifier()).await?;
 
         let rel_cfg: relationships::Config = parse(
             "relationships",
@@ -90,8 +89,7 @@ impl Stack {
             ],
             &[],
         )?;
-        let relationships =
-            relationships::Application::build(&rel_cfg, listener().await, clock.clone(), verifier()).await?;
+        let relationships = relationships::build(&rel_cfg, listener().await, clock.clone(), verifier()).await?;
 
         let val_cfg: customer_validation::Config = parse(
             "customer-validation",
@@ -105,8 +103,7 @@ impl Stack {
             ],
             &options.validation_args,
         )?;
-        let validation =
-            customer_validation::Application::build(&val_cfg, listener().await, clock.clone(), verifier()).await?;
+        let validation = customer_validation::build(&val_cfg, listener().await, clock.clone(), verifier()).await?;
 
         let ord_cfg: ordering::Config = parse(
             "ordering",
@@ -120,7 +117,7 @@ impl Stack {
             ],
             &options.ordering_args,
         )?;
-        let ordering = ordering::Application::build(&ord_cfg, listener().await, clock, verifier()).await?;
+        let ordering = ordering::build(&ord_cfg, listener().await, clock, verifier()).await?;
 
         let addrs = Addrs {
             partner: partner.local_addr(),

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use customer_validation::{Application, Config, DEFAULT_PORT, SERVICE};
+use customer_validation::{Config, DEFAULT_PORT, SERVICE};
 use gcc_platform::runtime::{bind, exit_code, shutdown_signal};
 use gcc_platform::telemetry;
 use gcc_platform::time::SystemClock;
@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
             let _telemetry = telemetry::init(SERVICE, config.server.log_format, None)?;
             let verifier = config.server.auth.verifier()?;
             let listener = bind(config.server.listen, DEFAULT_PORT).await?;
-            let app = Application::build(&config, listener, Arc::new(SystemClock), verifier).await?;
+            let app = customer_validation::build(&config, listener, Arc::new(SystemClock), verifier).await?;
             tracing::info!(addr = %app.local_addr(), "{SERVICE} serving");
             app.run_until(shutdown_signal()).await
         }

@@ -9,4 +9,4 @@ pub mod facts;
 pub mod startup;
 pub mod store;
 
-pub use startup::{Application, Config, DEFAULT_PORT, SERVICE};
+pub use startup::{Application, Config, DEFAULT_PORT, SERVICE, build};

@@ -7,7 +7,7 @@ use clap::Parser;
 use gcc_platform::runtime::{bind, exit_code, shutdown_signal};
 use gcc_platform::telemetry;
 use gcc_platform::time::SystemClock;
-use ordering::{Application, Config, DEFAULT_PORT, SERVICE};
+use ordering::{Config, DEFAULT_PORT, SERVICE};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
             let _telemetry = telemetry::init(SERVICE, config.server.log_format, None)?;
             let verifier = config.server.auth.verifier()?;
             let listener = bind(config.server.listen, DEFAULT_PORT).await?;
-            let app = Application::build(&config, listener, Arc::new(SystemClock), verifier).await?;
+            let app = ordering::build(&config, listener, Arc::new(SystemClock), verifier).await?;
             tracing::info!(addr = %app.local_addr(), "{SERVICE} serving");
             app.run_until(shutdown_signal()).await
         }

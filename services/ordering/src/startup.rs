@@ -9,11 +9,12 @@ use gcc_client::Connection;
 use gcc_platform::auth::{AuthInterceptor, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;
-use gcc_platform::runtime::{RuntimeConfig, ServerBuilder, ServerHandle};
+use gcc_platform::runtime::Running;
 use gcc_platform::time::SharedClock;
 use gcc_proto::ordering::ordering_service_server::OrderingServiceServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
+use tonic::service::interceptor::InterceptedService;
 
 use crate::api::{OrderingApi, State};
 use crate::error::DOMAIN;
@@ -22,6 +23,9 @@ use crate::store::Store;
 
 pub const SERVICE: &str = "ordering";
 pub const DEFAULT_PORT: u16 = 50054;
+/// A running server of this service.
+pub type Application = Running;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Command line and environment of the ordering server.
@@ -41,64 +45,29 @@ pub struct Config {
     pub dependency_timeout: Duration,
 }
 
-/// A running ordering server.
-pub struct Application {
-    handle: ServerHandle,
-    db: Db,
-}
-
-impl Application {
-    pub async fn build(
-        config: &Config,
-        listener: TcpListener,
-        clock: SharedClock,
-        verifier: Arc<Verifier>,
-    ) -> anyhow::Result<Self> {
-        let args = &config.server;
-        let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
-        let store = Store::new(db.clone());
-        let catalog = store.catalog().await.context("cannot read the offer catalog")?;
-        anyhow::ensure!(!catalog.is_empty(), "the offer catalog is empty");
-        let validation = Connection::lazy(&config.validation_endpoint, None, config.dependency_timeout)?;
-        let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?;
-        let api = OrderingApi::new(State {
-            store,
-            catalog,
-            clock,
-            facts: FactSource::new(validation, relationships),
-            dependency_timeout: config.dependency_timeout,
-        });
-        let service = OrderingServiceServer::new(api)
-            .max_decoding_message_size(args.max_message_bytes)
-            .max_encoding_message_size(args.max_message_bytes);
-        let handle = ServerBuilder::new(RuntimeConfig {
-            domain: DOMAIN,
-            request_timeout: args.request_timeout,
-            concurrency_limit: args.concurrency_limit,
-            shutdown_grace: args.shutdown_grace,
-        })?
-        .add_service(tonic::service::interceptor::InterceptedService::new(
-            service,
-            AuthInterceptor::new(verifier, DOMAIN),
-        ))
-        .start(listener, Some(db.clone()))
-        .await?;
-        Ok(Self { handle, db })
-    }
-
-    pub fn local_addr(&self) -> std::net::SocketAddr {
-        self.handle.local_addr()
-    }
-
-    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
-        let result = self.handle.run_until(signal).await;
-        self.db.close().await;
-        result
-    }
-
-    pub async fn shutdown(self) -> anyhow::Result<()> {
-        let result = self.handle.shutdown().await;
-        self.db.close().await;
-        result
-    }
+pub async fn build(
+    config: &Config,
+    listener: TcpListener,
+    clock: SharedClock,
+    verifier: Arc<Verifier>,
+) -> anyhow::Result<Application> {
+    let args = &config.server;
+    let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
+    let store = Store::new(db.clone());
+    let catalog = store.catalog().await.context("cannot read the offer catalog")?;
+    anyhow::ensure!(!catalog.is_empty(), "the offer catalog is empty");
+    let validation = Connection::lazy(&config.validation_endpoint, None, config.dependency_timeout)?;
+    let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?;
+    let api = OrderingApi::new(State {
+        store,
+        catalog,
+        clock,
+        facts: FactSource::new(validation, relationships),
+        dependency_timeout: config.dependency_timeout,
+    });
+    let service = OrderingServiceServer::new(api)
+        .max_decoding_message_size(args.max_message_bytes)
+        .max_encoding_message_size(args.max_message_bytes);
+    let service = InterceptedService::new(service, AuthInterceptor::new(verifier, DOMAIN));
+    Running::serve(args, DOMAIN, service, listener, db).await
 }

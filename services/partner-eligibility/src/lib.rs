@@ -7,4 +7,4 @@ pub mod error;
 pub mod startup;
 pub mod store;
 
-pub use startup::{Application, Config, DEFAULT_PORT, SERVICE};
+pub use startup::{Application, Config, DEFAULT_PORT, SERVICE, build};

@@ -10,11 +10,12 @@ use gcc_platform::auth::{AuthInterceptor, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;
 use gcc_platform::events::Hub;
-use gcc_platform::runtime::{RuntimeConfig, ServerBuilder, ServerHandle};
+use gcc_platform::runtime::Running;
 use gcc_platform::time::SharedClock;
 use gcc_proto::relationships::relationships_service_server::RelationshipsServiceServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
+use tonic::service::interceptor::InterceptedService;
 
 use crate::api::{PartnerDirectory, RelationshipsApi, State};
 use crate::domain::{InvitationKey, Links};
@@ -23,6 +24,9 @@ use crate::store::Store;
 
 pub const SERVICE: &str = "relationships";
 pub const DEFAULT_PORT: u16 = 50053;
+/// A running server of this service.
+pub type Application = Running;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Command line and environment of the relationships server.
@@ -60,82 +64,47 @@ impl Config {
     }
 }
 
-/// A running relationships server.
-pub struct Application {
-    handle: ServerHandle,
-    db: Db,
+/// Builds the server with the key from `config.invitation_key_file`.
+pub async fn build(
+    config: &Config,
+    listener: TcpListener,
+    clock: SharedClock,
+    verifier: Arc<Verifier>,
+) -> anyhow::Result<Application> {
+    let key = config.invitation_key()?;
+    build_with_key(config, listener, clock, verifier, key).await
 }
 
-impl Application {
-    /// Builds the server with the key from `config.invitation_key_file`.
-    pub async fn build(
-        config: &Config,
-        listener: TcpListener,
-        clock: SharedClock,
-        verifier: Arc<Verifier>,
-    ) -> anyhow::Result<Self> {
-        let key = config.invitation_key()?;
-        Self::build_with_key(config, listener, clock, verifier, key).await
-    }
-
-    /// Builds the server with an invitation key given directly (tests, embedding).
-    pub async fn build_with_key(
-        config: &Config,
-        listener: TcpListener,
-        clock: SharedClock,
-        verifier: Arc<Verifier>,
-        key: InvitationKey,
-    ) -> anyhow::Result<Self> {
-        let args = &config.server;
-        let links =
-            Links::new(key, &config.invitation_base_url).map_err(|e| anyhow::anyhow!("--invitation-base-url: {e}"))?;
-        let invitation_ttl = chrono::Duration::from_std(config.invitation_ttl)
-            .ok()
-            .filter(|d| *d > chrono::Duration::zero())
-            .context("--invitation-ttl must be positive and not absurdly long")?;
-        let partners =
-            PartnerDirectory::new(&config.partner_endpoint, args.request_timeout).context("--partner-endpoint")?;
-        let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
-        let api = RelationshipsApi::new(State {
-            store: Store::new(db.clone()),
-            clock,
-            hub: Hub::new(256),
-            partners,
-            links,
-            invitation_ttl,
-            dependency_timeout: args.request_timeout,
-        });
-        let service = RelationshipsServiceServer::new(api)
-            .max_decoding_message_size(args.max_message_bytes)
-            .max_encoding_message_size(args.max_message_bytes);
-        let handle = ServerBuilder::new(RuntimeConfig {
-            domain: DOMAIN,
-            request_timeout: args.request_timeout,
-            concurrency_limit: args.concurrency_limit,
-            shutdown_grace: args.shutdown_grace,
-        })?
-        .add_service(tonic::service::interceptor::InterceptedService::new(
-            service,
-            AuthInterceptor::new(verifier, DOMAIN),
-        ))
-        .start(listener, Some(db.clone()))
-        .await?;
-        Ok(Self { handle, db })
-    }
-
-    pub fn local_addr(&self) -> std::net::SocketAddr {
-        self.handle.local_addr()
-    }
-
-    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
-        let result = self.handle.run_until(signal).await;
-        self.db.close().await;
-        result
-    }
-
-    pub async fn shutdown(self) -> anyhow::Result<()> {
-        let result = self.handle.shutdown().await;
-        self.db.close().await;
-        result
-    }
+/// Builds the server with an invitation key given directly (tests, embedding).
+pub async fn build_with_key(
+    config: &Config,
+    listener: TcpListener,
+    clock: SharedClock,
+    verifier: Arc<Verifier>,
+    key: InvitationKey,
+) -> anyhow::Result<Application> {
+    let args = &config.server;
+    let links =
+        Links::new(key, &config.invitation_base_url).map_err(|e| anyhow::anyhow!("--invitation-base-url: {e}"))?;
+    let invitation_ttl = chrono::Duration::from_std(config.invitation_ttl)
+        .ok()
+        .filter(|d| *d > chrono::Duration::zero())
+        .context("--invitation-ttl must be positive and not absurdly long")?;
+    let partners =
+        PartnerDirectory::new(&config.partner_endpoint, args.request_timeout).context("--partner-endpoint")?;
+    let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
+    let api = RelationshipsApi::new(State {
+        store: Store::new(db.clone()),
+        clock,
+        hub: Hub::new(256),
+        partners,
+        links,
+        invitation_ttl,
+        dependency_timeout: args.request_timeout,
+    });
+    let service = RelationshipsServiceServer::new(api)
+        .max_decoding_message_size(args.max_message_bytes)
+        .max_encoding_message_size(args.max_message_bytes);
+    let service = InterceptedService::new(service, AuthInterceptor::new(verifier, DOMAIN));
+    Running::serve(args, DOMAIN, service, listener, db).await
 }

@@ -63,7 +63,7 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     let endpoint = |index: u16| format!("http://{}", service_addr(&config, index));
 
     let contact = config.eligibility_contact.clone();
-    let partner = partner_eligibility::Application::build(
+    let partner = partner_eligibility::build(
         &parse_config::<partner_eligibility::Config>(
             partner_eligibility::SERVICE,
             &config,
@@ -77,7 +77,7 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     .await
     .context("partner-eligibility did not start")?;
 
-    let validation = customer_validation::Application::build(
+    let validation = customer_validation::build(
         &parse_config::<customer_validation::Config>(
             customer_validation::SERVICE,
             &config,
@@ -96,7 +96,7 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     .await
     .context("customer-validation did not start")?;
 
-    let relationships = relationships::Application::build(
+    let relationships = relationships::build(
         &parse_config::<relationships::Config>(
             relationships::SERVICE,
             &config,
@@ -114,7 +114,7 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     .await
     .context("relationships did not start")?;
 
-    let ordering = ordering::Application::build(
+    let ordering = ordering::build(
         &parse_config::<ordering::Config>(
             ordering::SERVICE,
             &config,

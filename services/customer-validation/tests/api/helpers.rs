@@ -58,10 +58,9 @@ impl World {
         let key = KeyFile::new();
 
         let pconfig = partner_eligibility::Config::try_parse_from(["p", "--database-url", &pdb.url]).unwrap();
-        let partner =
-            partner_eligibility::Application::build(&pconfig, listener().await, Arc::new(clock.clone()), verifier())
-                .await
-                .expect("partner-eligibility starts");
+        let partner = partner_eligibility::build(&pconfig, listener().await, Arc::new(clock.clone()), verifier())
+            .await
+            .expect("partner-eligibility starts");
         let partner_url = format!("http://{}", partner.local_addr());
 
         let key_path = key.0.display().to_string();
@@ -75,10 +74,9 @@ impl World {
             &key_path,
         ])
         .unwrap();
-        let relationships =
-            relationships::Application::build(&rconfig, listener().await, Arc::new(clock.clone()), verifier())
-                .await
-                .expect("relationships starts");
+        let relationships = relationships::build(&rconfig, listener().await, Arc::new(clock.clone()), verifier())
+            .await
+            .expect("relationships starts");
         let relationships_url = format!("http://{}", relationships.local_addr());
 
         let defaults = [
@@ -91,10 +89,9 @@ impl World {
         ];
         let args = merge_args("v", &defaults, extra);
         let vconfig = customer_validation::Config::try_parse_from(args).unwrap();
-        let validation =
-            customer_validation::Application::build(&vconfig, listener().await, Arc::new(clock.clone()), verifier())
-                .await
-                .expect("customer-validation starts");
+        let validation = customer_validation::build(&vconfig, listener().await, Arc::new(clock.clone()), verifier())
+            .await
+            .expect("customer-validation starts");
 
         Self {
             clock,

@@ -67,9 +67,8 @@ impl World {
 
         let pconfig = partner_eligibility::Config::try_parse_from(["p", "--database-url", &pdb.url]).unwrap();
         let (l, c) = start();
-        let partner = partner_eligibility::Application::build(&pconfig, l.await, c, verifier())
-            .await
-            .expect("partner-eligibility starts");
+        let partner =
+            partner_eligibility::build(&pconfig, l.await, c, verifier()).await.expect("partner-eligibility starts");
         let partner_url = format!("http://{}", partner.local_addr());
 
         let key_path = key.0.display().to_string();
@@ -77,8 +76,7 @@ impl World {
             ["r", "--database-url", &rdb.url, "--partner-endpoint", &partner_url, "--invitation-key-file", &key_path];
         let rconfig = relationships::Config::try_parse_from(rargs).unwrap();
         let (l, c) = start();
-        let relationships =
-            relationships::Application::build(&rconfig, l.await, c, verifier()).await.expect("relationships starts");
+        let relationships = relationships::build(&rconfig, l.await, c, verifier()).await.expect("relationships starts");
         let relationships_url = format!("http://{}", relationships.local_addr());
 
         let defaults = [
@@ -91,9 +89,8 @@ impl World {
         ];
         let vconfig = customer_validation::Config::try_parse_from(merge_args("v", &defaults, validation)).unwrap();
         let (l, c) = start();
-        let gate = customer_validation::Application::build(&vconfig, l.await, c, verifier())
-            .await
-            .expect("customer-validation starts");
+        let gate =
+            customer_validation::build(&vconfig, l.await, c, verifier()).await.expect("customer-validation starts");
         let validation_url = format!("http://{}", gate.local_addr());
 
         let defaults = [
@@ -106,7 +103,7 @@ impl World {
         ];
         let oconfig = ordering::Config::try_parse_from(merge_args("o", &defaults, ordering)).unwrap();
         let (l, c) = start();
-        let orders = ordering::Application::build(&oconfig, l.await, c, verifier()).await.expect("ordering starts");
+        let orders = ordering::build(&oconfig, l.await, c, verifier()).await.expect("ordering starts");
 
         Self {
             partner_channel: channel(partner.local_addr()).await,

@@ -33,7 +33,7 @@ impl TestApp {
         args.extend_from_slice(extra);
         let config = Config::try_parse_from(args).expect("test config");
         let clock = manual_clock();
-        let app = Application::build(&config, listener().await, Arc::new(clock.clone()), verifier())
+        let app = partner_eligibility::build(&config, listener().await, Arc::new(clock.clone()), verifier())
             .await
             .expect("server starts");
         let client = PartnerEligibilityServiceClient::new(channel(app.local_addr()).await);

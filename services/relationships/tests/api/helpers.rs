@@ -40,10 +40,9 @@ impl TestApp {
         let config =
             partner_eligibility::Config::try_parse_from(["partner-eligibility", "--database-url", &partner_db.url])
                 .expect("partner-eligibility config");
-        let partner_app =
-            partner_eligibility::Application::build(&config, listener().await, Arc::new(clock.clone()), verifier())
-                .await
-                .expect("partner-eligibility starts");
+        let partner_app = partner_eligibility::build(&config, listener().await, Arc::new(clock.clone()), verifier())
+            .await
+            .expect("partner-eligibility starts");
         let endpoint = format!("http://{}", partner_app.local_addr());
         let partners = PartnerEligibilityServiceClient::new(channel(partner_app.local_addr()).await);
         let mut app = Self::start(clock, &endpoint, extra).await;
@@ -78,7 +77,7 @@ impl TestApp {
         ];
         args.extend_from_slice(extra);
         let config = Config::try_parse_from(args).expect("test config");
-        let app = Application::build(&config, listener().await, Arc::new(clock.clone()), verifier())
+        let app = relationships::build(&config, listener().await, Arc::new(clock.clone()), verifier())
             .await
             .expect("relationships starts");
         let client = RelationshipsServiceClient::new(channel(app.local_addr()).await);

@@ -14,7 +14,7 @@ async fn build(extra: &[&str]) -> anyhow::Result<Application> {
     let mut args = vec!["relationships", "--database-url", &db.url];
     args.extend_from_slice(extra);
     let config = Config::try_parse_from(args)?;
-    Application::build(&config, listener().await, Arc::new(manual_clock()), verifier()).await
+    relationships::build(&config, listener().await, Arc::new(manual_clock()), verifier()).await
 }
 
 #[tokio::test]
