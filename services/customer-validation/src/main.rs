@@ -9,6 +9,8 @@ use gcc_platform::runtime::{bind, exit_code, shutdown_signal};
 use gcc_platform::telemetry;
 use gcc_platform::time::SystemClock;
 
+gcc_platform::server_allocator!();
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();

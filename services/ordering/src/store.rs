@@ -1,16 +1,15 @@
-//! All SQL of ordering. An order is one transaction with its lines, one subscription per
+//! All SQL of ordering. An order is one atomic write of its lines, one subscription per
 //! line, its idempotency record, audit entry and outbox event.
 
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
 use gcc_platform::audit::{self, AuditEntry};
-use gcc_platform::db::Db;
+use gcc_platform::db::{Db, Statement, WriteBatch};
 use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::paging::Page;
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use crate::domain::*;
 use crate::error::OrderingError;
@@ -76,7 +75,10 @@ impl Store {
         Ok(idempotency::peek(&self.db, key).await?)
     }
 
-    /// R18–R21: writes a placed order, its lines and subscriptions, all or nothing.
+    /// R18–R21: writes a placed order with its lines, one subscription per line, its
+    /// audit entry, outbox event and idempotency record, all or nothing, in one round trip
+    /// to the database. A retry (even a concurrent one) gets the first order back and
+    /// writes nothing; the flag says whether this call placed it.
     pub async fn place(
         &self,
         caller: &Caller,
@@ -84,51 +86,67 @@ impl Store {
         order: Order,
         now: DateTime<Utc>,
     ) -> Result<(Order, bool)> {
-        let caller = caller.clone();
-        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<Order>> {
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO orders (id, partner_tenant, provider_tenant, customer_tenant, placed_by, gcc_checked, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        let mut batch = WriteBatch::new();
+        batch.push(
+            Statement::new(
+                "INSERT INTO orders (id, partner_tenant, provider_tenant, customer_tenant, placed_by, gcc_checked, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(order.id.clone())
+            .bind(order.partner.to_string())
+            .bind(order.provider.map(|t| t.to_string()))
+            .bind(order.customer.to_string())
+            .bind(order.placed_by.clone())
+            .bind(i32::from(order.gcc_checked))
+            .bind(to_micros(order.created_at)),
+        );
+        for (line_no, s) in order.subscriptions().enumerate() {
+            batch.push(
+                Statement::new(
+                    "INSERT INTO subscriptions (id, order_id, partner_tenant, provider_tenant, customer_tenant, offer_id, quantity, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
-                .bind(&order.id)
-                .bind(order.partner.to_string())
-                .bind(order.provider.map(|t| t.to_string()))
-                .bind(order.customer.to_string())
-                .bind(&order.placed_by)
-                .bind(i32::from(order.gcc_checked))
-                .bind(to_micros(order.created_at))
-                .execute(&mut *conn)
-                .await?;
-                for (line_no, s) in order.subscriptions().enumerate() {
-                    insert_subscription(conn, &s).await?;
-                    sqlx::query(
-                        "INSERT INTO order_lines (order_id, line_no, offer_id, quantity, subscription_id) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(&order.id)
-                    .bind(line_no as i64)
-                    .bind(&s.offer)
-                    .bind(i64::from(s.quantity.get()))
-                    .bind(&s.id)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                let target = format!("orders/{}", order.id);
-                let detail = serde_json::json!({
-                    "customer": format!("customers/{}", order.customer),
-                    "partner": format!("partners/{}", order.partner),
-                    "indirect_provider": order.provider.map(|p| format!("partners/{p}")),
-                    "lines": order.lines.iter().map(|l| serde_json::json!({ "offer": format!("offers/{}", l.offer), "quantity": l.quantity.get(), "subscription": format!("subscriptions/{}", l.subscription) })).collect::<Vec<_>>(),
-                    "gcc_checked": order.gcc_checked,
-                });
-                let at = to_micros(now);
-                audit::record(conn, &caller, at, AuditEntry { action: "order.place", target: &target, outcome: "ok", detail: detail.clone() }).await?;
-                audit::emit(conn, at, "gcc.ordering.v1.order_placed", &target, &detail).await?;
-                Ok(order)
-            })
-        })
-        .await
+                .bind(s.id.clone())
+                .bind(s.order.clone())
+                .bind(s.partner.to_string())
+                .bind(s.provider.map(|t| t.to_string()))
+                .bind(s.customer.to_string())
+                .bind(s.offer.clone())
+                .bind(i64::from(s.quantity.get()))
+                .bind(to_micros(s.created_at)),
+            );
+            batch.push(
+                Statement::new(
+                    "INSERT INTO order_lines (order_id, line_no, offer_id, quantity, subscription_id) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(order.id.clone())
+                .bind(line_no as i64)
+                .bind(s.offer)
+                .bind(i64::from(s.quantity.get()))
+                .bind(s.id),
+            );
+        }
+        let target = format!("orders/{}", order.id);
+        let detail = serde_json::json!({
+            "customer": format!("customers/{}", order.customer),
+            "partner": format!("partners/{}", order.partner),
+            "indirect_provider": order.provider.map(|p| format!("partners/{p}")),
+            "lines": order.lines.iter().map(|l| serde_json::json!({
+                "offer": format!("offers/{}", l.offer),
+                "quantity": l.quantity.get(),
+                "subscription": format!("subscriptions/{}", l.subscription),
+            })).collect::<Vec<_>>(),
+            "gcc_checked": order.gcc_checked,
+        });
+        let at = to_micros(now);
+        batch.push(audit::event_statement(at, "gcc.ordering.v1.order_placed", &target, &detail));
+        batch.push(audit::entry_statement(
+            caller,
+            at,
+            AuditEntry { action: "order.place", target: &target, outcome: "ok", detail },
+        ));
+        idempotency::apply(&self.db, key, at, batch, order).await
     }
 
     pub async fn order(&self, id: &str) -> Result<Option<Order>> {
@@ -174,24 +192,6 @@ impl Store {
         .await?;
         rows.iter().map(subscription_from_row).collect()
     }
-}
-
-async fn insert_subscription(conn: &mut AnyConnection, s: &Subscription) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO subscriptions (id, order_id, partner_tenant, provider_tenant, customer_tenant, offer_id, quantity, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&s.id)
-    .bind(&s.order)
-    .bind(s.partner.to_string())
-    .bind(s.provider.map(|t| t.to_string()))
-    .bind(s.customer.to_string())
-    .bind(&s.offer)
-    .bind(i64::from(s.quantity.get()))
-    .bind(to_micros(s.created_at))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 fn offer_from_row(row: &AnyRow) -> Result<Offer> {

@@ -9,6 +9,8 @@ use gcc_platform::telemetry;
 use gcc_platform::time::SystemClock;
 use partner_eligibility::{Config, DEFAULT_PORT, SERVICE};
 
+gcc_platform::server_allocator!();
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();

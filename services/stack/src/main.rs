@@ -7,6 +7,8 @@ use gcc_platform::runtime::exit_code;
 
 mod stack;
 
+gcc_platform::server_allocator!();
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = stack::StackConfig::parse();

@@ -4,7 +4,7 @@
 use sqlx::AnyConnection;
 
 use crate::auth::Caller;
-use crate::db::Db;
+use crate::db::{Db, Statement};
 use crate::error::Problem;
 use crate::ids::new_id;
 use crate::telemetry::current_trace_id;
@@ -24,22 +24,25 @@ pub async fn record(
     now_us: i64,
     entry: AuditEntry<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    entry_statement(caller, now_us, entry).execute(conn).await?;
+    Ok(())
+}
+
+/// The insert of one audit entry, to run alone or in a [`crate::db::WriteBatch`].
+pub fn entry_statement(caller: &Caller, now_us: i64, entry: AuditEntry<'_>) -> Statement {
+    Statement::new(
         "INSERT INTO audit_log (id, at, actor_subject, actor_tenant, action, target, outcome, detail, trace_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(new_id())
     .bind(now_us)
-    .bind(&caller.subject)
+    .bind(caller.subject.clone())
     .bind(caller.tenant.to_string())
-    .bind(entry.action)
-    .bind(entry.target)
-    .bind(entry.outcome)
+    .bind(entry.action.to_owned())
+    .bind(entry.target.to_owned())
+    .bind(entry.outcome.to_owned())
     .bind(entry.detail.to_string())
     .bind(current_trace_id())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Records a refused request in a transaction of its own (the request itself wrote
@@ -65,13 +68,19 @@ pub async fn emit(
     aggregate: &str,
     payload: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO outbox (id, topic, aggregate, payload, created_at, published_at) VALUES ($1, $2, $3, $4, $5, NULL)")
-        .bind(new_id())
-        .bind(topic)
-        .bind(aggregate)
-        .bind(payload.to_string())
-        .bind(now_us)
-        .execute(conn)
-        .await?;
+    event_statement(now_us, topic, aggregate, payload).execute(conn).await?;
     Ok(())
+}
+
+/// The insert of one outbox event, to run alone or in a [`crate::db::WriteBatch`].
+pub fn event_statement(now_us: i64, topic: &str, aggregate: &str, payload: &serde_json::Value) -> Statement {
+    Statement::new(
+        "INSERT INTO outbox (id, topic, aggregate, payload, created_at, published_at) \
+         VALUES ($1, $2, $3, $4, $5, NULL)",
+    )
+    .bind(new_id())
+    .bind(topic.to_owned())
+    .bind(aggregate.to_owned())
+    .bind(payload.to_string())
+    .bind(now_us)
 }

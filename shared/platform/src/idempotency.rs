@@ -1,9 +1,13 @@
 //! Idempotency records: a retry with the same `request_id` and the same body gets the
 //! first response; the same id with another body is refused with REQUEST_ID_REUSED.
 //!
-//! The record is claimed first, inside the transaction that makes the change, so a
-//! concurrent duplicate waits on the claim (PostgreSQL) or on the single writer (SQLite)
-//! and then replays the stored response instead of doing the work twice.
+//! Two ways to keep the record, both in the change's own transaction:
+//! - [`run`] claims the record first, so a concurrent duplicate waits on the claim
+//!   (PostgreSQL) or on the single writer (SQLite) and then replays the stored response
+//!   instead of doing the work twice;
+//! - [`apply`], for a change known in full before it is written, inserts the record with
+//!   its response in the same [`WriteBatch`] as the change, in one round trip: a concurrent
+//!   duplicate fails on the record's key, writes nothing, and replays the first answer.
 
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
@@ -11,6 +15,7 @@ use sqlx::AnyConnection;
 use tonic::Code;
 use uuid::Uuid;
 
+use crate::db::{Db, Statement, WriteBatch, is_unique_violation};
 use crate::error::Problem;
 
 /// Identifies one logical request of one tenant.
@@ -87,7 +92,7 @@ pub async fn claim<T: DeserializeOwned>(
 /// same body, REQUEST_ID_REUSED for another body, or `None` when there is no completed
 /// record. For a retry that must be answered before any other work (such as asking
 /// another service); `run` still claims the key, which settles races.
-pub async fn peek<T: DeserializeOwned>(db: &crate::db::Db, key: &IdempotencyKey) -> Result<Option<T>, Problem> {
+pub async fn peek<T: DeserializeOwned>(db: &Db, key: &IdempotencyKey) -> Result<Option<T>, Problem> {
     let mut conn = db.reader().acquire().await?;
     stored(&mut conn, key).await
 }
@@ -126,10 +131,7 @@ pub async fn complete<T: Serialize>(
     key: &IdempotencyKey,
     response: &T,
 ) -> Result<(), Problem> {
-    let json = serde_json::to_string(response).map_err(|e| {
-        tracing::error!(error = %e, "response does not encode");
-        Problem::internal()
-    })?;
+    let json = encode(response)?;
     sqlx::query("UPDATE idempotency SET response = $3 WHERE scope = $1 AND request_id = $2")
         .bind(&key.scope)
         .bind(&key.request_id)
@@ -139,15 +141,58 @@ pub async fn complete<T: Serialize>(
     Ok(())
 }
 
+/// Writes `batch`, which yields `value`, guarded by `key`, in one round trip: the first
+/// call writes it with the record of `value`; a retry (even a concurrent one) writes
+/// nothing and gets the recorded answer, or REQUEST_ID_REUSED for another body. Returns
+/// the answer and whether this call wrote it.
+pub async fn apply<T, E>(
+    db: &Db,
+    key: Option<&IdempotencyKey>,
+    now_us: i64,
+    mut batch: WriteBatch,
+    value: T,
+) -> Result<(T, bool), E>
+where
+    T: Serialize + DeserializeOwned,
+    E: From<Problem> + From<sqlx::Error>,
+{
+    if let Some(key) = key {
+        batch.push(
+            Statement::new(
+                "INSERT INTO idempotency (scope, request_id, request_hash, response, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(key.scope.clone())
+            .bind(key.request_id.clone())
+            .bind(key.hash.clone())
+            .bind(encode(&value)?)
+            .bind(now_us),
+        );
+    }
+    match db.apply(batch).await {
+        Ok(()) => Ok((value, true)),
+        // Another call with this key wrote first: its answer is this call's.
+        Err(e) => match key {
+            Some(key) if is_unique_violation(&e) => match peek(db, key).await? {
+                Some(previous) => Ok((previous, false)),
+                None => Err(e.into()),
+            },
+            _ => Err(e.into()),
+        },
+    }
+}
+
+fn encode<T: Serialize>(response: &T) -> Result<String, Problem> {
+    serde_json::to_string(response).map_err(|e| {
+        tracing::error!(error = %e, "response does not encode");
+        Problem::internal()
+    })
+}
+
 /// Runs `work` in one write transaction guarded by `key`: the first call does the work
 /// and stores its result with the change; a retry gets the stored result and changes
 /// nothing. Returns the result and whether this call did the work.
-pub async fn run<T, E, F>(
-    db: &crate::db::Db,
-    key: Option<&IdempotencyKey>,
-    now_us: i64,
-    work: F,
-) -> Result<(T, bool), E>
+pub async fn run<T, E, F>(db: &Db, key: Option<&IdempotencyKey>, now_us: i64, work: F) -> Result<(T, bool), E>
 where
     T: Serialize + DeserializeOwned + Send,
     E: From<Problem> + From<sqlx::Error>,
@@ -170,7 +215,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::Db;
 
     fn seven(_: &mut AnyConnection) -> futures::future::BoxFuture<'_, Result<i64, Problem>> {
         Box::pin(async { Ok(7) })

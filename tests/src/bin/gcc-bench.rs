@@ -22,6 +22,9 @@ use gcc_proto::validation as vpb;
 use hdrhistogram::Histogram;
 use tonic::transport::Channel;
 
+// The servers' allocator, so that the figures are theirs.
+gcc_platform::server_allocator!();
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum What {
     Gate,

@@ -25,14 +25,19 @@ impl OrderingApi {
             let request_id = std::mem::take(&mut body.request_id);
             let key = IdempotencyKey::new(caller.tenant.to_string(), "PlaceOrder", &request_id, &body)?;
             let new = convert::parse_new_order(body.order, &self.0.catalog)?;
-            // A retry gets the first answer, whatever the facts say now.
-            if let Some(key) = &key
-                && let Some(order) = self.0.store.replay(key).await?
-            {
-                return Ok(convert::order(&order));
-            }
-
-            let (provider, gcc_checked) = self.clear(&caller, &new, until).await?;
+            // A retry gets the first answer, whatever the facts say now or whether they
+            // can be read at all: a refusal is checked against the record first. (A retry
+            // whose facts still hold is settled by the record's key when it is written.)
+            let (provider, gcc_checked) = match self.clear(&caller, &new, until).await {
+                Ok(cleared) => cleared,
+                Err(refusal) => match &key {
+                    Some(key) => match self.0.store.replay(key).await? {
+                        Some(order) => return Ok(convert::order(&order)),
+                        None => return Err(refusal),
+                    },
+                    None => return Err(refusal),
+                },
+            };
             let now = self.now();
             let order = Order::place(&new, caller.tenant, provider, &caller.subject, gcc_checked, now, new_id);
             let (order, _) = self.0.store.place(&caller, key.as_ref(), order, now).await?;

@@ -1,6 +1,6 @@
 //! A retry never creates a second order: concurrent duplicates get one answer, another
-//! body under the same request id is refused, and a retry is answered before anyone is
-//! asked again.
+//! body under the same request id is refused, and a retry gets its first answer even when
+//! the facts that allowed it no longer hold or cannot be read.
 
 use gcc_proto::{ordering as pb, relationships as rpb};
 use gcc_testkit::{assert_refused, authed};
@@ -74,4 +74,26 @@ async fn r18_a_retry_returns_the_first_answer_even_after_eligibility_changed() {
     let retry = w.place(&admin(partner), customer, &[("ems-e3-gcc", 9)], &request_id).await.unwrap();
     assert_eq!(retry, first);
     assert_eq!(w.count("orders").await, 1);
+}
+
+#[tokio::test]
+async fn r18_a_retry_gets_its_first_answer_while_customer_validation_is_down() {
+    let mut w = World::spawn().await;
+    let partner = w.gcc_partner().await;
+    let customer = w.validated_customer(partner).await;
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let first = w.place(&admin(partner), customer, &[("o365-g5-gcc", 3)], &request_id).await.unwrap();
+    w.stop_validation().await;
+
+    // A new order fails closed ...
+    let err = w.place(&admin(partner), customer, &[("o365-g5-gcc", 3)], "").await.unwrap_err();
+    assert_refused(&err, Code::Unavailable, "DEPENDENCY_UNAVAILABLE");
+    // ... the retry of the placed one gets its first answer, and another body under its
+    // id is still refused as such.
+    let retry = w.place(&admin(partner), customer, &[("o365-g5-gcc", 3)], &request_id).await.unwrap();
+    assert_eq!(retry, first);
+    let err = w.place(&admin(partner), customer, &[("o365-g5-gcc", 4)], &request_id).await.unwrap_err();
+    assert_refused(&err, Code::AlreadyExists, "REQUEST_ID_REUSED");
+    assert_eq!(w.count("orders").await, 1);
+    assert_eq!(w.count("idempotency").await, 1);
 }
