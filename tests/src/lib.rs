@@ -5,12 +5,12 @@
 pub mod steps;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
 use gcc_platform::time::{SharedClock, SystemClock};
-use gcc_testkit::{TestDb, listener, verifier};
+use gcc_testkit::walk::{InvitationKeyFile, Steps, merge_args};
+use gcc_testkit::{TestDb, channel, listener, verifier};
 
 /// How to start the set.
 #[derive(Clone, Default)]
@@ -31,8 +31,18 @@ pub struct Stack {
     pub validation: Option<customer_validation::Application>,
     pub ordering: Option<ordering::Application>,
     pub addrs: Addrs,
+    steps: Steps,
     _dbs: Vec<TestDb>,
-    key_file: PathBuf,
+    _key: InvitationKeyFile,
+}
+
+/// The set-up steps (enroll, qualify, create, validate, invite, accept).
+impl std::ops::Deref for Stack {
+    type Target = Steps;
+
+    fn deref(&self) -> &Steps {
+        &self.steps
+    }
 }
 
 /// Where each service listens.
@@ -50,14 +60,9 @@ fn url(addr: SocketAddr) -> String {
 
 /// `defaults` as flag/value pairs; a flag given in `extra` replaces its default.
 fn parse<C: Parser>(name: &str, defaults: Vec<String>, extra: &[String]) -> anyhow::Result<C> {
-    let mut merged = vec![name.to_owned()];
-    for pair in defaults.chunks(2) {
-        if !extra.contains(&pair[0]) {
-            merged.extend_from_slice(pair);
-        }
-    }
-    merged.extend_from_slice(extra);
-    Ok(C::try_parse_from(merged)?)
+    let defaults: Vec<&str> = defaults.iter().map(String::as_str).collect();
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    Ok(C::try_parse_from(merge_args(name, &defaults, &extra))?)
 }
 
 impl Stack {
@@ -70,8 +75,7 @@ impl Stack {
             TestDb::fresh_on(pg).await,
             TestDb::fresh_on(pg).await,
         ];
-        let key_file = std::env::temp_dir().join(format!("gcc-e2e-invitation-{}.key", uuid::Uuid::new_v4()));
-        std::fs::write(&key_file, "e2e-invitation-key-that-is-at-least-32-bytes")?;
+        let key = InvitationKeyFile::new();
 
         let partner_cfg: partner_eligibility::Config =
             parse("partner-eligibility", vec!["--database-url".into(), dbs[0].url.clone()], &[])?;
@@ -85,7 +89,7 @@ impl Stack {
                 "--partner-endpoint".into(),
                 url(partner.local_addr()),
                 "--invitation-key-file".into(),
-                key_file.display().to_string(),
+                key.path().display().to_string(),
             ],
             &[],
         )?;
@@ -125,25 +129,25 @@ impl Stack {
             validation: validation.local_addr(),
             ordering: ordering.local_addr(),
         };
+        let steps = Steps::new(
+            channel(addrs.partner).await,
+            channel(addrs.relationships).await,
+            channel(addrs.validation).await,
+        );
         Ok(Self {
+            steps,
             partner: Some(partner),
             relationships: Some(relationships),
             validation: Some(validation),
             ordering: Some(ordering),
             addrs,
             _dbs: dbs,
-            key_file,
+            _key: key,
         })
     }
 
     /// A client connection to a service, acting with `token`.
     pub fn connect(&self, addr: SocketAddr, token: &str) -> anyhow::Result<gcc_client::Connection> {
         gcc_client::Connection::lazy(&url(addr), Some(token), std::time::Duration::from_secs(10))
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.key_file);
     }
 }

@@ -1,6 +1,7 @@
 //! One OpenTelemetry trace spans ordering → customer-validation → partner-eligibility for
 //! one order. Its own test binary, because it installs the process-wide subscriber.
 
+use gcc_e2e::steps::order;
 use gcc_e2e::{Options, Stack};
 use gcc_platform::telemetry::{self, LogFormat};
 use opentelemetry_sdk::trace::InMemorySpanExporter;
@@ -16,13 +17,12 @@ async fn one_trace_spans_ordering_validation_and_partner_eligibility() {
     let options =
         Options { postgres, validation_args: vec!["--fact-cache-ttl".into(), "0s".into()], ..Default::default() };
     let s = Stack::start(options).await.unwrap();
-    let partner = s.gcc_partner().await.unwrap();
-    let customer = s.validated_customer(partner).await.unwrap();
+    let partner = s.gcc_partner().await;
+    let customer = s.validated_customer(partner).await;
     exporter.reset();
 
     let root = tracing::info_span!("place one order");
-    let order =
-        s.place_order(partner, Stack::order(customer, &[("o365-g1-gcc", 1)], "")).instrument(root).await.unwrap();
+    let order = s.place_order(partner, order(customer, &[("o365-g1-gcc", 1)], "")).instrument(root).await.unwrap();
     assert!(order.gcc_checked);
 
     // A server span ends just after its answer is sent; give the last one a moment.

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use gcc_platform::audit::{self, AuditEntry};
-use gcc_platform::db::{Db, Statement, WriteBatch};
+use gcc_platform::db::{
+    Db, Statement, WriteBatch, corrupt_column as corrupt, opt_tenant_column as opt_tenant, tenant_column as tenant,
+};
 use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::paging::Page;
 use gcc_platform::time::{from_micros, to_micros};
@@ -247,20 +249,5 @@ fn subscription_from_row(row: &AnyRow) -> Result<Subscription> {
 
 fn quantity(row: &AnyRow) -> Result<Quantity> {
     let n: i64 = row.try_get("quantity")?;
-    i32::try_from(n).ok().and_then(Quantity::parse).ok_or_else(|| corrupt("quantity"))
-}
-
-fn tenant(row: &AnyRow, col: &str) -> Result<TenantId> {
-    TenantId::parse(&row.try_get::<String, _>(col)?).map_err(|_| corrupt(col))
-}
-
-fn opt_tenant(row: &AnyRow, col: &str) -> Result<Option<TenantId>> {
-    row.try_get::<Option<String>, _>(col)?.map(|s| TenantId::parse(&s).map_err(|_| corrupt(col))).transpose()
-}
-
-fn corrupt(col: &str) -> OrderingError {
-    OrderingError::Storage(sqlx::Error::ColumnDecode {
-        index: col.to_owned(),
-        source: "unexpected stored value".into(),
-    })
+    i32::try_from(n).ok().and_then(Quantity::parse).ok_or_else(|| corrupt("quantity").into())
 }

@@ -2,6 +2,8 @@
 //! or PostgreSQL when `GCC_TEST_POSTGRES_URL` is set), tokens for each role, a manual
 //! clock, and helpers to read `ErrorInfo` from a `Status`.
 
+pub mod walk;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use gcc_e2e::steps::admin;
+use gcc_e2e::steps::{admin, order};
 use gcc_e2e::{Options, Stack};
 use gcc_platform::config::parse_duration;
 use gcc_proto::types::OfferFamily;
@@ -98,10 +98,9 @@ fn main() -> anyhow::Result<()> {
     );
 
     let (partner, customer) = client.block_on(async {
-        let partner = stack.gcc_partner().await?;
-        let customer = stack.validated_customer(partner).await?;
-        Ok::<_, tonic::Status>((partner, customer))
-    })?;
+        let partner = stack.gcc_partner().await;
+        (partner, stack.validated_customer(partner).await)
+    });
     let token = admin(partner);
 
     if matches!(args.what, What::Gate | What::All) {
@@ -134,7 +133,7 @@ fn main() -> anyhow::Result<()> {
             let token = token.clone();
             async move {
                 let mut c = gcc_proto::ordering::ordering_service_client::OrderingServiceClient::new(ch);
-                let req = Stack::order(customer, &[("o365-g3-gcc", 10)], &uuid::Uuid::new_v4().to_string());
+                let req = order(customer, &[("o365-g3-gcc", 10)], &uuid::Uuid::new_v4().to_string());
                 c.place_order(gcc_testkit::authed(req, &token)).await?;
                 Ok(())
             }

@@ -60,7 +60,7 @@ async fn r18_a_pending_validation_is_refused() {
     let w = World::spawn().await;
     let partner = w.gcc_partner().await;
     let customer = w.customer_of(partner).await;
-    w.submit(partner, partner, customer).await;
+    w.submitted(partner, partner, Some(customer)).await;
 
     let err = w.place(&admin(partner), customer, &[("o365-g5-gcc", 3)], "").await.unwrap_err();
     let (reasons, violations) = gcc_refusal(&err);

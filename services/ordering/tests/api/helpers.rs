@@ -1,6 +1,6 @@
 //! Starts partner-eligibility, relationships, customer-validation and ordering on
 //! 127.0.0.1:0, each on its own database; clients, ordering calls and row counts. The
-//! steps that walk partners and customers are in `steps.rs`.
+//! steps that walk partners and customers are the shared `gcc_testkit::walk::Steps`.
 
 use std::sync::Arc;
 
@@ -8,11 +8,9 @@ use clap::Parser;
 use gcc_platform::{Role, TenantId};
 use gcc_proto::ordering as pb;
 use gcc_proto::ordering::ordering_service_client::OrderingServiceClient;
-use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilityServiceClient;
-use gcc_proto::relationships::relationships_service_client::RelationshipsServiceClient;
-use gcc_proto::validation::customer_validation_service_client::CustomerValidationServiceClient;
+use gcc_testkit::walk::{InvitationKeyFile, Steps, merge_args};
+pub use gcc_testkit::walk::{admin, order};
 use gcc_testkit::{TestDb, authed, channel, listener, manual_clock, token, verifier};
-use sqlx::Connection;
 use tonic::Status;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
@@ -23,30 +21,20 @@ pub struct World {
     _partner: partner_eligibility::Application,
     _relationships: relationships::Application,
     _ordering: ordering::Application,
-    partner_channel: Channel,
-    relationships_channel: Channel,
-    validation_channel: Channel,
+    steps: Steps,
     ordering_channel: Channel,
     ordering_db: String,
     _dbs: Vec<TestDb>,
-    _key: KeyFile,
+    _key: InvitationKeyFile,
 }
 
-/// The invitation key of the relationships server, in a file that lives as long as the
-/// test.
-struct KeyFile(std::path::PathBuf);
+/// The set-up steps (enroll, qualify, create, validate, invite, accept) and clients of
+/// the other three servers.
+impl std::ops::Deref for World {
+    type Target = Steps;
 
-impl KeyFile {
-    fn new() -> Self {
-        let path = std::env::temp_dir().join(format!("gcc-invitation-{}.key", uuid::Uuid::new_v4()));
-        std::fs::write(&path, "test-invitation-key-of-at-least-32-bytes!!").expect("write key");
-        Self(path)
-    }
-}
-
-impl Drop for KeyFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+    fn deref(&self) -> &Steps {
+        &self.steps
     }
 }
 
@@ -62,7 +50,7 @@ impl World {
         let clock = manual_clock();
         let dbs = [TestDb::fresh().await, TestDb::fresh().await, TestDb::fresh().await, TestDb::fresh().await];
         let [pdb, rdb, vdb, odb] = &dbs;
-        let key = KeyFile::new();
+        let key = InvitationKeyFile::new();
         let start = || (listener(), Arc::new(clock.clone()));
 
         let pconfig = partner_eligibility::Config::try_parse_from(["p", "--database-url", &pdb.url]).unwrap();
@@ -71,7 +59,7 @@ impl World {
             partner_eligibility::build(&pconfig, l.await, c, verifier()).await.expect("partner-eligibility starts");
         let partner_url = format!("http://{}", partner.local_addr());
 
-        let key_path = key.0.display().to_string();
+        let key_path = key.path().display().to_string();
         let rargs =
             ["r", "--database-url", &rdb.url, "--partner-endpoint", &partner_url, "--invitation-key-file", &key_path];
         let rconfig = relationships::Config::try_parse_from(rargs).unwrap();
@@ -106,9 +94,11 @@ impl World {
         let orders = ordering::build(&oconfig, l.await, c, verifier()).await.expect("ordering starts");
 
         Self {
-            partner_channel: channel(partner.local_addr()).await,
-            relationships_channel: channel(relationships.local_addr()).await,
-            validation_channel: channel(gate.local_addr()).await,
+            steps: Steps::new(
+                channel(partner.local_addr()).await,
+                channel(relationships.local_addr()).await,
+                channel(gate.local_addr()).await,
+            ),
             ordering_channel: channel(orders.local_addr()).await,
             ordering_db: odb.url.clone(),
             validation: Some(gate),
@@ -124,31 +114,13 @@ impl World {
         OrderingServiceClient::new(self.ordering_channel.clone())
     }
 
-    pub fn validation(&self) -> CustomerValidationServiceClient<Channel> {
-        CustomerValidationServiceClient::new(self.validation_channel.clone())
-    }
-
-    pub fn partners(&self) -> PartnerEligibilityServiceClient<Channel> {
-        PartnerEligibilityServiceClient::new(self.partner_channel.clone())
-    }
-
-    pub fn relationships(&self) -> RelationshipsServiceClient<Channel> {
-        RelationshipsServiceClient::new(self.relationships_channel.clone())
-    }
-
     pub async fn stop_validation(&mut self) {
         self.validation.take().expect("customer-validation runs").shutdown().await.expect("stops");
     }
 
     /// Rows in an ordering table (with an optional `WHERE …`).
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(&self.ordering_db).await.expect("connect");
-        let n: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-            .fetch_one(&mut conn)
-            .await
-            .expect("count");
-        n.0
+        gcc_testkit::count_rows(&self.ordering_db, table).await
     }
 
     /// Asserts that no order, line, subscription, idempotency record or event exists.
@@ -195,43 +167,8 @@ impl World {
     }
 }
 
-/// `defaults` as flag/value pairs, with any flag in `extra` replacing the default.
-fn merge_args<'a>(program: &'a str, defaults: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![program];
-    for pair in defaults.chunks(2) {
-        if !extra.contains(&pair[0]) {
-            args.extend_from_slice(pair);
-        }
-    }
-    args.extend_from_slice(extra);
-    args
-}
-
-pub fn admin(tenant: TenantId) -> String {
-    token(tenant, &[Role::AdminAgent])
-}
-
 pub fn sales(tenant: TenantId) -> String {
     token(tenant, &[Role::SalesAgent])
-}
-
-/// A PlaceOrder request for `customer` with `(offer id, quantity)` lines.
-pub fn order(customer: TenantId, lines: &[(&str, i32)], request_id: &str) -> pb::PlaceOrderRequest {
-    pb::PlaceOrderRequest {
-        order: Some(pb::Order {
-            customer: format!("customers/{customer}"),
-            lines: lines
-                .iter()
-                .map(|(offer, quantity)| pb::OrderLine {
-                    offer: format!("offers/{offer}"),
-                    quantity: *quantity,
-                    subscription: String::new(),
-                })
-                .collect(),
-            ..Default::default()
-        }),
-        request_id: request_id.to_owned(),
-    }
 }
 
 /// The `reasons` metadata and the `(type, subject)` of each precondition violation of a

@@ -10,5 +10,4 @@ mod fail_closed;
 mod helpers;
 mod idempotency;
 mod paths;
-mod steps;
 mod visibility;

@@ -24,8 +24,8 @@ async fn r19_a_new_customer_is_created_validated_given_its_code_and_then_ordered
     assert_eq!(gcc_refusal(&err).0, "CUSTOMER_NOT_VALIDATED", "no validation item yet: no GCC order");
 
     // Validation approved: its code is on the partner's pick list (R12, R19).
-    let v = w.submit(partner, partner, customer).await;
-    let code = w.approve(&v.name).await;
+    let v = w.submitted(partner, partner, Some(customer)).await;
+    let code = w.approved(&v.name).await;
     let codes = w
         .validation()
         .list_validation_codes(authed(vpb::ListValidationCodesRequest::default(), &admin(partner)))
@@ -36,7 +36,7 @@ async fn r19_a_new_customer_is_created_validated_given_its_code_and_then_ordered
     assert!(codes.iter().any(|c| c.name == code), "the code is on the pick list");
 
     // The code is picked for the customer, and the order goes through.
-    w.apply(partner, &code, customer).await;
+    w.applied(partner, &code, customer).await;
     let open = purchasable(&w, partner, customer).await;
     assert!(open.gcc_eligible && open.offers.iter().any(|o| o.name == "offers/o365-g3-gcc"));
     let order = w.place(&admin(partner), customer, &[("o365-g3-gcc", 20), ("ems-e5-gcc", 20)], "").await.unwrap();
@@ -76,4 +76,30 @@ async fn r20_an_existing_gcc_customer_invited_by_another_partner_is_ordered_for_
     assert_eq!(order.partner, format!("partners/{second}"));
     assert!(order.gcc_checked);
     assert!(w.list_orders(&admin(first), None).await.is_empty(), "the first partner does not see it");
+}
+
+#[tokio::test]
+async fn r18_r21_an_order_of_every_offer_is_written_whole_or_not_at_all() {
+    let w = World::spawn().await;
+    let partner = w.gcc_partner().await;
+    let req = pb::ListOffersRequest { page_size: 100, ..Default::default() };
+    let offers = w.ordering().list_offers(authed(req, &admin(partner))).await.expect("offers").into_inner().offers;
+    let ids: Vec<String> = offers.iter().map(|o| o.name.trim_start_matches("offers/").to_owned()).collect();
+    let lines: Vec<(&str, i32)> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as i32 + 1)).collect();
+    assert!(lines.len() >= 15, "the whole catalog: {ids:?}");
+
+    // The customer is not validated: the government lines refuse all of it (R18).
+    let unvalidated = w.customer_of(partner).await;
+    let err = w.place(&admin(partner), unvalidated, &lines, "").await.unwrap_err();
+    assert_eq!(gcc_refusal(&err).0, "CUSTOMER_NOT_VALIDATED");
+    assert_eq!(w.count("orders").await, 0);
+
+    // Validated: one order with every line and a subscription for each.
+    let customer = w.validated_customer(partner).await;
+    let order = w.place(&admin(partner), customer, &lines, &uuid::Uuid::new_v4().to_string()).await.unwrap();
+    assert_eq!(order.lines.len(), lines.len());
+    assert_eq!(w.count("orders").await, 1);
+    assert_eq!(w.count("order_lines").await, lines.len() as i64);
+    assert_eq!(w.count("subscriptions").await, lines.len() as i64);
+    assert_eq!(w.list_subscriptions(&admin(partner), Some(customer)).await.len(), lines.len());
 }

@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use clap::Parser;
+use gcc_platform::TenantId;
 use gcc_platform::time::ManualClock;
-use gcc_platform::{Role, TenantId};
 use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilityServiceClient;
 use gcc_proto::partner::{self as pb, partner_validation::State};
-use gcc_testkit::{TestDb, authed, channel, listener, manual_clock, reviewer_token, token, verifier};
+pub use gcc_testkit::walk::admin;
+use gcc_testkit::walk::enrollment;
+use gcc_testkit::{TestDb, authed, channel, listener, manual_clock, reviewer_token, verifier};
 use partner_eligibility::{Application, Config};
 use tonic::Status;
 use tonic::transport::Channel;
@@ -55,15 +57,7 @@ impl TestApp {
         partner_type: pb::PartnerType,
         provider: Option<TenantId>,
     ) -> Result<pb::Partner, Status> {
-        let req = pb::EnrollPartnerRequest {
-            partner: Some(pb::Partner {
-                legal_name: format!("Partner {tenant}"),
-                partner_type: partner_type as i32,
-                indirect_provider: provider.map(|p| format!("partners/{p}")).unwrap_or_default(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        };
+        let req = enrollment(tenant, partner_type, provider);
         self.client().enroll_partner(authed(req, &admin(tenant))).await.map(|r| r.into_inner())
     }
 
@@ -98,10 +92,6 @@ impl TestApp {
         let req = pb::GetPartnerRequest { name: format!("partners/{tenant}") };
         self.client().get_partner(authed(req, as_token)).await.map(|r| r.into_inner())
     }
-}
-
-pub fn admin(tenant: TenantId) -> String {
-    token(tenant, &[Role::AdminAgent])
 }
 
 pub fn submission(tenant: TenantId, request_id: &str) -> pb::SubmitPartnerValidationRequest {

@@ -10,6 +10,8 @@ use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilitySe
 use gcc_proto::partner::{self as ppb};
 use gcc_proto::relationships as pb;
 use gcc_proto::relationships::relationships_service_client::RelationshipsServiceClient;
+use gcc_testkit::walk::enrollment;
+pub use gcc_testkit::walk::{admin, company_profile as profile, token_of};
 use gcc_testkit::{TestDb, authed, channel, listener, manual_clock, token, verifier};
 use relationships::{Application, Config};
 use tonic::Status;
@@ -112,15 +114,7 @@ impl TestApp {
     /// A partner enrolled through partner-eligibility; an indirect reseller names `provider`.
     pub async fn enrolled_as(&self, partner_type: ppb::PartnerType, provider: Option<TenantId>) -> TenantId {
         let tenant = TenantId::random();
-        let req = ppb::EnrollPartnerRequest {
-            partner: Some(ppb::Partner {
-                legal_name: format!("Partner {tenant}"),
-                partner_type: partner_type as i32,
-                indirect_provider: provider.map(|p| format!("partners/{p}")).unwrap_or_default(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        };
+        let req = enrollment(tenant, partner_type, provider);
         let mut partners = self.partners.clone().expect("partner-eligibility runs");
         partners.enroll_partner(authed(req, &admin(tenant))).await.expect("enroll");
         tenant
@@ -192,10 +186,6 @@ impl TestApp {
     }
 }
 
-pub fn admin(tenant: TenantId) -> String {
-    token(tenant, &[Role::AdminAgent])
-}
-
 pub fn sales(tenant: TenantId) -> String {
     token(tenant, &[Role::SalesAgent])
 }
@@ -207,26 +197,6 @@ pub fn customer_admin(tenant: TenantId) -> String {
 /// A domain no other test uses.
 pub fn unique_domain() -> String {
     format!("agency-{}.example.gov", &uuid::Uuid::new_v4().simple().to_string()[..12])
-}
-
-pub fn profile(domain: &str) -> pb::CompanyProfile {
-    pb::CompanyProfile {
-        legal_name: format!("Agency of {domain}"),
-        domain: domain.to_owned(),
-        postal_address: Some(pb::PostalAddress {
-            region_code: "US".into(),
-            administrative_area: "VA".into(),
-            locality: "Arlington".into(),
-            postal_code: "22201".into(),
-            address_lines: vec!["1 Main Street".into()],
-        }),
-        contact_email: format!("it.admin@{domain}"),
-    }
-}
-
-/// The token of an invitation link.
-pub fn token_of(url: &str) -> String {
-    url.split_once("?token=").expect("a link with a token").1.to_owned()
 }
 
 pub fn state(r: &pb::RelationshipRequest) -> pb::relationship_request::State {
