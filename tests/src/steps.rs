@@ -5,8 +5,8 @@
 use gcc_client::Connection;
 use gcc_platform::TenantId;
 use gcc_proto::{ordering as opb, validation as vpb};
-use gcc_testkit::walk::submission;
 pub use gcc_testkit::walk::{admin, order};
+use gcc_testkit::walk::{submission, submission_for};
 use tonic::Status;
 
 use crate::Stack;
@@ -36,7 +36,11 @@ impl Stack {
         tenant_id: TenantId,
         customer: Option<TenantId>,
     ) -> Result<vpb::CustomerValidation, Status> {
-        let req = submission(tenant_id, customer);
+        // A validation of an existing customer is of its own organization (R12).
+        let req = match customer {
+            Some(c) => submission_for(tenant_id, &self.domain_of(partner, c).await, customer),
+            None => submission(tenant_id, None),
+        };
         Ok(self.validation_svc(&admin(partner)).submit_customer_validation(req).await?.into_inner())
     }
 

@@ -44,8 +44,10 @@ async fn r19_a_new_customer_is_validated_created_qualified_and_ordered_for_by_an
     assert!(codes.into_inner().validation_codes.is_empty());
     let code = s.approved(&validation.name).await;
 
-    // R17 + R19: create the customer, pick the validation item, order.
-    let customer = s.customer_of(reseller).await;
+    // R17 + R19: create the customer (within the validated organization, R12), pick the
+    // validation item, order.
+    let domain = validation.organization.as_ref().expect("organization").domain.clone();
+    let customer = s.customer_at(reseller, &format!("it.{domain}")).await;
     let q = s.applied(reseller, &code, customer).await;
     assert_eq!(q.display_name, "Government Community Cloud");
     let order =

@@ -4,7 +4,7 @@
 use gcc_platform::{Problem, TenantId};
 use tonic::Code;
 
-use crate::domain::ValidationState;
+use crate::domain::{CodeRefusal, ValidationState};
 
 pub const DOMAIN: &str = "gcc.validation.v1";
 
@@ -28,6 +28,16 @@ pub enum ValidationError {
     CodeSpent(String),
     #[error("customer {0} already holds GCC")]
     AlreadyQualified(TenantId),
+    #[error("the reseller link {link} is {state}")]
+    ResellerLinkNotActive { state: String, link: String },
+    #[error("a validation of this organization is already open: {0}")]
+    AlreadyOpen(String),
+    #[error("customer {0}'s domain is not the organization's")]
+    OrganizationMismatch(TenantId),
+    #[error("validation code {code} refused: {refusal:?}")]
+    CodeRefused { code: String, refusal: CodeRefusal },
+    #[error("a reviewer may not decide a validation its own tenant is party to")]
+    ReviewerIsParty,
     #[error("{action} is not allowed in state {from:?}")]
     TransitionNotAllowed { from: ValidationState, action: &'static str },
     #[error("{}: {}", .0.reason, .0.message)]
@@ -77,6 +87,57 @@ impl ValidationError {
                     format!("an Azure GCC tenant ID is never accepted; give {expected} (R9)"),
                 )
                 .with_meta("expected_tenant_id", expected),
+            ),
+            Self::ResellerLinkNotActive { state, link } => {
+                let reason = if state == "ENDED" { "RESELLER_LINK_ENDED" } else { "RESELLER_LINK_PENDING" };
+                contact(
+                    Problem::precondition(
+                        reason,
+                        link.clone(),
+                        format!(
+                            "the link with your indirect provider is {state}: the reseller has no transacting partner \
+                             until both sides agree (R1a)"
+                        ),
+                    )
+                    .with_meta("link_state", &state)
+                    .with_meta("reseller_link", link),
+                )
+            }
+            Self::AlreadyOpen(id) => {
+                let name = if id.is_empty() { String::new() } else { format!("customerValidations/{id}") };
+                Problem::precondition(
+                    "VALIDATION_ALREADY_OPEN",
+                    name.clone(),
+                    "a validation of this organization is already under review for the transacting partner (R12)",
+                )
+                .with_meta("customer_validation", name)
+            }
+            Self::OrganizationMismatch(t) => Problem::precondition(
+                "CUSTOMER_ORGANIZATION_MISMATCH",
+                format!("customers/{t}"),
+                "the customer's domain is not the organization's domain or a subdomain of it (R12)",
+            )
+            .with_meta("customer", format!("customers/{t}")),
+            Self::CodeRefused { code, refusal: CodeRefusal::Spent } => Self::CodeSpent(code).into_problem(help),
+            Self::CodeRefused { code, refusal: CodeRefusal::Expired } => contact(
+                Problem::precondition(
+                    "VALIDATION_CODE_EXPIRED",
+                    format!("validationCodes/{code}"),
+                    "this validation code has expired: submit a new validation (R12)",
+                )
+                .with_meta("validation_code", format!("validationCodes/{code}")),
+            ),
+            Self::CodeRefused { code, refusal: CodeRefusal::OrganizationMismatch } => Problem::precondition(
+                "VALIDATION_CODE_ORGANIZATION_MISMATCH",
+                format!("validationCodes/{code}"),
+                "a validation code qualifies only the validated organization: the customer's domain must be its \
+                 domain or a subdomain of it (R12)",
+            )
+            .with_meta("validation_code", format!("validationCodes/{code}")),
+            Self::ReviewerIsParty => Problem::new(
+                Code::PermissionDenied,
+                "REVIEWER_IS_PARTY",
+                "a reviewer never decides a validation its own organization is party to",
             ),
             Self::CodeSpent(code) => Problem::precondition(
                 "VALIDATION_CODE_SPENT",

@@ -20,9 +20,20 @@ use tonic::Code;
 /// Who transacts for a partner.
 #[derive(Debug, Clone)]
 pub struct Transacting {
-    pub tenant: TenantId,
+    /// `None` for an indirect reseller whose link with its provider is not active (R1a).
+    pub tenant: Option<TenantId>,
     pub gcc_qualified: bool,
     pub azure_gcc_tenants: Vec<TenantId>,
+    /// An indirect reseller's link: its name and state (`REQUESTED`, `ENDED`, …).
+    pub link: Option<(String, String)>,
+}
+
+/// Whether a partner manages a customer, and the customer's domain when it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Managed {
+    pub managed: bool,
+    /// Known only when managed: what validation codes are checked against (R12).
+    pub domain: Option<String>,
 }
 
 /// Whether to accept a cached fact.
@@ -36,7 +47,7 @@ pub struct FactSource {
     partner: Connection,
     relationships: Connection,
     transacting: TtlCache<TenantId, Option<Transacting>>,
-    managed: TtlCache<(TenantId, TenantId), bool>,
+    managed: TtlCache<(TenantId, TenantId), Managed>,
 }
 
 const READ_ATTEMPTS: u32 = 3;
@@ -70,12 +81,30 @@ impl FactSource {
         let fact = match answer {
             Ok(r) => {
                 let r = r.into_inner();
-                let tenant =
-                    TenantId::parse(&r.transacting_tenant_id).map_err(|_| bad_answer("partner-eligibility"))?;
+                let tenant = match r.transacting_tenant_id.as_str() {
+                    "" => None,
+                    t => Some(TenantId::parse(t).map_err(|_| bad_answer("partner-eligibility"))?),
+                };
+                let link_state = ppb::reseller_link::State::try_from(r.reseller_link_state)
+                    .unwrap_or(ppb::reseller_link::State::Unspecified);
+                let link =
+                    (link_state != ppb::reseller_link::State::Unspecified || !r.reseller_link.is_empty()).then(|| {
+                        let state = link_state.as_str_name().trim_start_matches("STATE_");
+                        (
+                            r.reseller_link.clone(),
+                            if state == "UNSPECIFIED" { "ENDED".to_owned() } else { state.to_owned() },
+                        )
+                    });
+                // A partner with no transacting partner has no link that could explain it:
+                // the answer is unusable rather than a guess.
+                if tenant.is_none() && link.is_none() {
+                    return Err(bad_answer("partner-eligibility"));
+                }
                 Some(Transacting {
                     tenant,
-                    gcc_qualified: r.gcc_qualified,
+                    gcc_qualified: r.gcc_qualified && tenant.is_some(),
                     azure_gcc_tenants: r.azure_gcc_tenant_ids.iter().filter_map(|t| TenantId::parse(t).ok()).collect(),
+                    link,
                 })
             }
             Err(s) if s.code() == Code::NotFound => None,
@@ -95,7 +124,7 @@ impl FactSource {
         customer: TenantId,
         deadline: Duration,
         freshness: Freshness,
-    ) -> Result<(bool, Instant), Problem> {
+    ) -> Result<(Managed, Instant), Problem> {
         if freshness == Freshness::Cached
             && let Some(hit) = self.managed.get(&(partner, customer))
         {
@@ -116,12 +145,16 @@ impl FactSource {
         })
         .await;
         let managed = match answer {
-            Ok(r) => r.into_inner().managed,
-            Err(s) if s.code() == Code::NotFound => false,
+            Ok(r) => {
+                let r = r.into_inner();
+                let domain = (r.managed && !r.customer_domain.is_empty()).then_some(r.customer_domain);
+                Managed { managed: r.managed, domain }
+            }
+            Err(s) if s.code() == Code::NotFound => Managed { managed: false, domain: None },
             Err(s) => return Err(dependency_problem("relationships", &s)),
         };
-        if managed {
-            self.managed.insert((partner, customer), managed, read_at);
+        if managed.managed {
+            self.managed.insert((partner, customer), managed.clone(), read_at);
         }
         Ok((managed, read_at))
     }

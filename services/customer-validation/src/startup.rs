@@ -50,6 +50,11 @@ pub struct Config {
     /// Where validation questions go; linked from validation errors.
     #[arg(long, env = "GCC_ELIGIBILITY_CONTACT", default_value = "mailto:usgcce@microsoft.com")]
     pub eligibility_contact: String,
+    /// How long a validation code qualifies customers after approval (R12). 90 days is
+    /// long enough to create the validated organization's accounts, and short enough that
+    /// an organization's changed standing is looked at again.
+    #[arg(long, env = "GCC_VALIDATION_CODE_TTL", default_value = "90d", value_parser = parse_duration)]
+    pub validation_code_ttl: Duration,
 }
 
 pub async fn build(
@@ -68,6 +73,7 @@ pub async fn build(
         calendar: BusinessCalendar::new(args.review_time_zone),
         hub: Hub::new(256),
         facts: FactSource::new(partner, relationships, config.fact_cache_ttl),
+        code_ttl: config.validation_code_ttl,
         eligibility_contact: config.eligibility_contact.clone(),
         dependency_timeout: config.dependency_timeout,
     });

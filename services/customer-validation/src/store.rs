@@ -61,6 +61,23 @@ impl Store {
         let caller = caller.clone();
         idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<CustomerValidation>> {
             Box::pin(async move {
+                // R12: one open validation per organization and transacting partner.
+                let open = sqlx::query(
+                    "SELECT id FROM customer_validations WHERE transacting_tenant = $1 AND organization_domain = $2 \
+                     AND state IN ('PENDING_REVIEW', 'CONTACTING_CUSTOMER')",
+                )
+                .bind(new.transacting.to_string())
+                .bind(&new.organization.domain)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if let Some(row) = open {
+                    return Err(ValidationError::AlreadyOpen(row.try_get("id")?));
+                }
+                if let Some(c) = new.customer
+                    && qualification(conn, c).await?.is_some()
+                {
+                    return Err(ValidationError::AlreadyQualified(c));
+                }
                 let v = CustomerValidation {
                     id: new_id(),
                     partner: new.partner,
@@ -78,9 +95,10 @@ impl Store {
                     decided_at: None,
                     updated_at: now,
                 };
-                sqlx::query(
+                let inserted = sqlx::query(
                     "INSERT INTO customer_validations (id, partner_tenant, transacting_tenant, customer_tenant, organization, \
-                     eligibility, state, due_at, submitted_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     eligibility, state, due_at, submitted_at, updated_at, organization_domain) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&v.id)
                 .bind(v.partner.to_string())
@@ -92,8 +110,14 @@ impl Store {
                 .bind(to_micros(v.due_at))
                 .bind(to_micros(now))
                 .bind(to_micros(now))
+                .bind(&v.organization.domain)
                 .execute(&mut *conn)
-                .await?;
+                .await;
+                match inserted {
+                    // A concurrent submission for the same organization won.
+                    Err(e) if is_unique_violation(&e) => return Err(ValidationError::AlreadyOpen(String::new())),
+                    other => other?,
+                };
                 record(conn, &caller, now, "customer_validation.submit", &v).await?;
                 Ok(v)
             })
@@ -150,9 +174,16 @@ impl Store {
                 v.updated_at = now;
                 v.reviewer = Some(caller.subject.clone());
                 match &t {
-                    Transition::Approve { code_uses } => {
+                    Transition::Approve { code_uses, code_expires_at } => {
                         v.decided_at = Some(now);
-                        let code = issue_code(conn, &v, *code_uses, now).await?;
+                        let code = issue_code(conn, &v, *code_uses, now, *code_expires_at).await?;
+                        // R12: a validation that named an existing customer qualifies it at
+                        // once, taking one use.
+                        if let Some(customer) = v.customer
+                            && qualification(conn, customer).await?.is_none()
+                        {
+                            grant(conn, &caller, &code, &v.id, customer, now).await?;
+                        }
                         v.validation_code = Some(code);
                     }
                     Transition::Reject { reason } => {
@@ -190,74 +221,65 @@ impl Store {
     }
 
     /// Codes the partner may pick (R10, R12), in code order.
-    pub async fn codes(&self, partner: TenantId, include_spent: bool, page: &Page) -> Result<Vec<ValidationCode>> {
+    pub async fn codes(
+        &self,
+        partner: TenantId,
+        include_spent: bool,
+        now: DateTime<Utc>,
+        page: &Page,
+    ) -> Result<Vec<ValidationCode>> {
         let rows = sqlx::query(
             "SELECT * FROM validation_codes WHERE code > $1 AND (partner_tenant = $2 OR transacting_tenant = $2) \
-             AND ($3 = 1 OR remaining_uses > 0) ORDER BY code LIMIT $4",
+             AND ($3 = 1 OR (remaining_uses > 0 AND (expires_at IS NULL OR expires_at > $5))) ORDER BY code LIMIT $4",
         )
         .bind(&page.after)
         .bind(partner.to_string())
         .bind(i64::from(include_spent))
         .bind(page.limit())
+        .bind(to_micros(now))
         .fetch_all(self.db.reader())
         .await?;
         rows.iter().map(code_from_row).collect()
     }
 
-    /// R12: takes one use of `code`, atomically, and qualifies `customer`.
+    /// R12: takes one use of `code`, atomically, and qualifies `customer`, whose domain
+    /// is `customer_domain`.
     pub async fn apply_code(
         &self,
         caller: &Caller,
         key: Option<&IdempotencyKey>,
         code: String,
-        customer: TenantId,
+        customer: (TenantId, String),
         now: DateTime<Utc>,
     ) -> Result<(SpecialQualification, bool)> {
         let caller = caller.clone();
-        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<SpecialQualification>> {
-            Box::pin(async move {
-                let row = sqlx::query("SELECT * FROM validation_codes WHERE code = $1").bind(&code).fetch_optional(&mut *conn).await?;
-                let vc = row
-                    .as_ref()
-                    .map(code_from_row)
-                    .transpose()?
-                    .filter(|c| c.visible_to(caller.tenant))
-                    .ok_or_else(|| ValidationError::CodeNotFound(format!("validationCodes/{code}")))?;
-                if qualification(conn, customer).await?.is_some() {
-                    return Err(ValidationError::AlreadyQualified(customer));
-                }
-                // The use is taken only if one is left, in the same statement.
-                let taken = sqlx::query("UPDATE validation_codes SET remaining_uses = remaining_uses - 1 WHERE code = $1 AND remaining_uses > 0")
-                    .bind(&vc.code)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                if taken != 1 {
-                    return Err(ValidationError::CodeSpent(vc.code));
-                }
-                let q = SpecialQualification { customer, validation_code: vc.code.clone(), validation_id: vc.validation_id.clone(), granted_at: now };
-                let inserted = sqlx::query(
-                    "INSERT INTO special_qualifications (customer_tenant, validation_code, validation_id, granted_by, granted_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(customer.to_string())
-                .bind(&q.validation_code)
-                .bind(&q.validation_id)
-                .bind(caller.tenant.to_string())
-                .bind(to_micros(now))
-                .execute(&mut *conn)
-                .await;
-                match inserted {
-                    Err(e) if is_unique_violation(&e) => return Err(ValidationError::AlreadyQualified(customer)),
-                    other => other?,
-                };
-                let target = format!("customers/{customer}");
-                let detail = serde_json::json!({ "validation_code": q.validation_code, "validation": q.validation_id });
-                audit::record(conn, &caller, to_micros(now), AuditEntry { action: "validation_code.apply", target: &target, outcome: "ok", detail: detail.clone() }).await?;
-                audit::emit(conn, to_micros(now), "gcc.validation.v1.special_qualification_granted", &target, &detail).await?;
-                Ok(q)
-            })
-        })
+        idempotency::run(
+            &self.db,
+            key,
+            to_micros(now),
+            move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<SpecialQualification>> {
+                Box::pin(async move {
+                    let (customer, domain) = customer;
+                    let row = sqlx::query("SELECT * FROM validation_codes WHERE code = $1")
+                        .bind(&code)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    let vc = row
+                        .as_ref()
+                        .map(code_from_row)
+                        .transpose()?
+                        .filter(|c| c.visible_to(caller.tenant))
+                        .ok_or_else(|| ValidationError::CodeNotFound(format!("validationCodes/{code}")))?;
+                    vc.check_use(&domain, now)
+                        .map_err(|refusal| ValidationError::CodeRefused { code: vc.code.clone(), refusal })?;
+                    if qualification(conn, customer).await?.is_some() {
+                        return Err(ValidationError::AlreadyQualified(customer));
+                    }
+                    let q = grant(conn, &caller, &vc.code, &vc.validation_id, customer, now).await?;
+                    Ok(q)
+                })
+            },
+        )
         .await
     }
 
@@ -281,13 +303,19 @@ impl Store {
     }
 }
 
-async fn issue_code(conn: &mut AnyConnection, v: &CustomerValidation, uses: i32, now: DateTime<Utc>) -> Result<String> {
+async fn issue_code(
+    conn: &mut AnyConnection,
+    v: &CustomerValidation,
+    uses: i32,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<String> {
     // A collision of 60 random bits is unlikely; try again rather than fail if it happens.
     for _ in 0..3 {
         let code = ValidationCode::generate();
         let inserted = sqlx::query(
             "INSERT INTO validation_codes (code, validation_id, partner_tenant, transacting_tenant, organization_name, \
-             organization_domain, total_uses, remaining_uses, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) \
+             organization_domain, total_uses, remaining_uses, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) \
              ON CONFLICT (code) DO NOTHING",
         )
         .bind(&code)
@@ -298,6 +326,7 @@ async fn issue_code(conn: &mut AnyConnection, v: &CustomerValidation, uses: i32,
         .bind(&v.organization.domain)
         .bind(i64::from(uses))
         .bind(to_micros(now))
+        .bind(to_micros(expires_at))
         .execute(&mut *conn)
         .await?
         .rows_affected();
@@ -306,6 +335,60 @@ async fn issue_code(conn: &mut AnyConnection, v: &CustomerValidation, uses: i32,
         }
     }
     Err(ValidationError::Problem(gcc_platform::Problem::internal()))
+}
+
+/// Takes one use of `code` (only if one is left, in the same statement) and gives
+/// `customer` the special qualification, with its audit entry and event.
+async fn grant(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    code: &str,
+    validation_id: &str,
+    customer: TenantId,
+    now: DateTime<Utc>,
+) -> Result<SpecialQualification> {
+    let taken = sqlx::query(
+        "UPDATE validation_codes SET remaining_uses = remaining_uses - 1 WHERE code = $1 AND remaining_uses > 0",
+    )
+    .bind(code)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if taken != 1 {
+        return Err(ValidationError::CodeSpent(code.to_owned()));
+    }
+    let q = SpecialQualification {
+        customer,
+        validation_code: code.to_owned(),
+        validation_id: validation_id.to_owned(),
+        granted_at: now,
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO special_qualifications (customer_tenant, validation_code, validation_id, granted_by, granted_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(customer.to_string())
+    .bind(&q.validation_code)
+    .bind(&q.validation_id)
+    .bind(caller.tenant.to_string())
+    .bind(to_micros(now))
+    .execute(&mut *conn)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e) => return Err(ValidationError::AlreadyQualified(customer)),
+        other => other?,
+    };
+    let target = format!("customers/{customer}");
+    let detail = serde_json::json!({ "validation_code": q.validation_code, "validation": q.validation_id });
+    audit::record(
+        conn,
+        caller,
+        to_micros(now),
+        AuditEntry { action: "validation_code.apply", target: &target, outcome: "ok", detail: detail.clone() },
+    )
+    .await?;
+    audit::emit(conn, to_micros(now), "gcc.validation.v1.special_qualification_granted", &target, &detail).await?;
+    Ok(q)
 }
 
 async fn qualification(conn: &mut AnyConnection, customer: TenantId) -> Result<Option<SpecialQualification>> {
@@ -395,5 +478,6 @@ fn code_from_row(row: &AnyRow) -> Result<ValidationCode> {
         remaining_uses: i32::try_from(row.try_get::<i64, _>("remaining_uses")?)
             .map_err(|_| corrupt("remaining_uses"))?,
         created_at: from_micros(row.try_get("created_at")?),
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_micros),
     })
 }

@@ -36,7 +36,8 @@ impl From<Problem> for OrderingError {
 }
 
 impl OrderingError {
-    pub fn into_problem(self) -> Problem {
+    /// The wire form; `help` is the validation support contact.
+    pub fn into_problem(self, help: &str) -> Problem {
         match self {
             Self::OrderNotFound(name) => Problem::not_found("ORDER_NOT_FOUND", &name),
             Self::CustomerNotFound(name) => Problem::not_found("CUSTOMER_NOT_FOUND", &name),
@@ -49,7 +50,8 @@ impl OrderingError {
                     format!("government offers need a GCC-validated, managed customer and a GCC partner (R18): {all}"),
                 )
                 .with_meta("reasons", reasons.join(","))
-                .with_meta("customer", format!("customers/{customer}"));
+                .with_meta("customer", format!("customers/{customer}"))
+                .with_help("Get the customer validated for GCC: contact the validation support team", help);
                 lines.into_iter().fold(refusal, |p, line| {
                     p.with_precondition(
                         first.clone(),

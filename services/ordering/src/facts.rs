@@ -90,9 +90,16 @@ impl FactSource {
             };
             async move { c.check_eligibility(with_deadline(req, left(until))).await }
         })
-        .await
-        .map_err(|s| dependency_problem("customer-validation", &s))?
-        .into_inner();
+        .await;
+        let answer = match answer {
+            Ok(r) => r.into_inner(),
+            // The gate answers NOT_FOUND for a customer the caller does not manage; the
+            // management check beside it refuses that order as CUSTOMER_NOT_FOUND.
+            Err(s) if s.code() == Code::NotFound => {
+                return Ok(Eligibility { eligible: false, reasons: vec!["CUSTOMER_NOT_MANAGED".to_owned()] });
+            }
+            Err(s) => return Err(dependency_problem("customer-validation", &s)),
+        };
         let reasons: Vec<String> = answer.reasons.iter().map(|r| reason_name(*r)).collect();
         // Eligible only on a clean "yes": a verdict with reasons is a "no".
         Ok(Eligibility { eligible: answer.eligible && reasons.is_empty(), reasons })

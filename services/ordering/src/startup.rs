@@ -43,6 +43,9 @@ pub struct Config {
     /// Deadline of a call to another service when the caller's own is longer or unset.
     #[arg(long, env = "GCC_DEPENDENCY_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
     pub dependency_timeout: Duration,
+    /// The validation support contact, linked from GCC eligibility refusals.
+    #[arg(long, env = "GCC_ELIGIBILITY_CONTACT", default_value = "mailto:usgcce@microsoft.com")]
+    pub eligibility_contact: String,
 }
 
 pub async fn build(
@@ -64,6 +67,7 @@ pub async fn build(
         clock,
         facts: FactSource::new(validation, relationships),
         dependency_timeout: config.dependency_timeout,
+        eligibility_contact: config.eligibility_contact.clone(),
     });
     let service = OrderingServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)

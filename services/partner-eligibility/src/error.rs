@@ -4,7 +4,7 @@
 use gcc_platform::{Problem, TenantId};
 use tonic::Code;
 
-use crate::domain::{SubmitRefusal, ValidationState};
+use crate::domain::{LinkRefusal, SubmitRefusal, ValidationState};
 
 pub const DOMAIN: &str = "gcc.partner.v1";
 
@@ -26,6 +26,18 @@ pub enum PartnerError {
     AlreadyOpen(String),
     #[error("{action} is not allowed in state {from:?}")]
     TransitionNotAllowed { from: ValidationState, action: &'static str },
+    #[error("reseller link {0} not found")]
+    LinkNotFound(String),
+    #[error("the reseller already has an open link: {0}")]
+    LinkAlreadyOpen(String),
+    #[error("link move refused: {0:?}")]
+    LinkRefused(LinkRefusal),
+    #[error("partner {0} is not an indirect reseller")]
+    NotAnIndirectReseller(TenantId),
+    #[error("the caller is neither the provider nor the reseller of the link")]
+    CallerNotAParty,
+    #[error("a reviewer may not decide a validation of its own tenant")]
+    ReviewerIsParty,
     #[error("{}: {}", .0.reason, .0.message)]
     Problem(Problem),
     #[error("storage: {0}")]
@@ -101,6 +113,43 @@ impl PartnerError {
                 format!("{action} is not allowed while the validation is {}", from.as_str()),
             )
             .with_meta("state", from.as_str()),
+            Self::LinkNotFound(name) => Problem::not_found("RESELLER_LINK_NOT_FOUND", &name),
+            Self::LinkAlreadyOpen(id) => {
+                let link = if id.is_empty() { String::new() } else { format!("resellerLinks/{id}") };
+                Problem::precondition(
+                    "RESELLER_LINK_ALREADY_OPEN",
+                    link.clone(),
+                    "the reseller already has an open link with an indirect provider: end it first (R1a)",
+                )
+                .with_meta("reseller_link", link)
+            }
+            Self::LinkRefused(LinkRefusal::AwaitsOtherSide) => Problem::precondition(
+                "RESELLER_LINK_AWAITS_OTHER_SIDE",
+                "state",
+                "the side that opened a link cannot approve it: the other side must agree (R1a)",
+            ),
+            Self::LinkRefused(LinkRefusal::NotAllowed { from }) => Problem::precondition(
+                "TRANSITION_NOT_ALLOWED",
+                "state",
+                format!("not allowed while the link is {}", from.as_str()),
+            )
+            .with_meta("state", from.as_str()),
+            Self::NotAnIndirectReseller(t) => Problem::precondition(
+                "NOT_AN_INDIRECT_RESELLER",
+                format!("partners/{t}"),
+                "only an indirect reseller transacts through an indirect provider (R1a)",
+            )
+            .with_meta("reseller", format!("partners/{t}")),
+            Self::CallerNotAParty => Problem::invalid_field(
+                "reseller_link",
+                "RESELLER_LINK_CALLER_NOT_A_PARTY",
+                "the caller's own tenant must be the link's provider or its reseller",
+            ),
+            Self::ReviewerIsParty => Problem::new(
+                Code::PermissionDenied,
+                "REVIEWER_IS_PARTY",
+                "a reviewer never decides a validation of its own organization",
+            ),
             Self::Problem(p) => p,
             Self::Storage(e) => Problem::from(e),
         }

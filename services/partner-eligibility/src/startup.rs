@@ -49,6 +49,7 @@ pub async fn build(
         clock,
         calendar: BusinessCalendar::new(args.review_time_zone),
         hub: Hub::new(256),
+        links: Hub::new(256),
         eligibility_contact: config.eligibility_contact.clone(),
     });
     let service = PartnerEligibilityServiceServer::new(api)

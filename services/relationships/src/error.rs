@@ -24,6 +24,8 @@ pub enum RelationshipsError {
     DomainTaken(String),
     #[error("the caller's organization is not an enrolled CSP partner")]
     PartnerNotEnrolled,
+    #[error("the reseller link {link} is {state}")]
+    ResellerLinkNotActive { state: String, link: String },
     #[error("acceptance refused: {0:?}")]
     Refused(AcceptRefusal),
     #[error("a customer new to the service must give its company profile")]
@@ -72,6 +74,13 @@ impl RelationshipsError {
                 "partner",
                 "the caller's organization is not an enrolled CSP partner",
             ),
+            Self::ResellerLinkNotActive { state, link } => Problem::precondition(
+                if state == "ENDED" { "RESELLER_LINK_ENDED" } else { "RESELLER_LINK_PENDING" },
+                link.clone(),
+                format!("the link with your indirect provider is {state}: both sides must agree first (R1a)"),
+            )
+            .with_meta("link_state", &state)
+            .with_meta("reseller_link", link),
             Self::Refused(r) => refusal(r),
             Self::ProfileRequired => Problem::precondition(
                 "CUSTOMER_PROFILE_REQUIRED",

@@ -95,20 +95,36 @@ pub fn token_of(url: &str) -> String {
     url.split_once("?token=").expect("a link with a token").1.to_owned()
 }
 
+/// A fresh organization domain: at most one validation per organization is open at a
+/// time (R12), so each submission that is not about a particular one gets its own.
+pub fn fresh_domain() -> String {
+    format!("org-{}.example.gov", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
 /// A complete customer validation request naming `transacting` as the transacting
-/// partner's tenant (R8a, R9), for `customer` if it exists already.
+/// partner's tenant (R8a, R9), for a fresh organization, and for `customer` if it exists
+/// already (then its domain must be the organization's: see `submission_for`).
 pub fn submission(transacting: TenantId, customer: Option<TenantId>) -> vpb::SubmitCustomerValidationRequest {
+    submission_for(transacting, &fresh_domain(), customer)
+}
+
+/// A complete customer validation request for the organization at `domain` (R8a, R9, R12).
+pub fn submission_for(
+    transacting: TenantId,
+    domain: &str,
+    customer: Option<TenantId>,
+) -> vpb::SubmitCustomerValidationRequest {
     vpb::SubmitCustomerValidationRequest {
         customer_validation: Some(vpb::CustomerValidation {
             partner_tenant_id: transacting.to_string(),
             customer: customer.map(|c| format!("customers/{c}")).unwrap_or_default(),
             organization: Some(vpb::Organization {
                 legal_name: "Arlington County".into(),
-                domain: "arlingtonva.example.gov".into(),
+                domain: domain.into(),
                 address_lines: vec!["2100 Clarendon Blvd".into()],
                 region_code: "US".into(),
                 contact_name: "Pat Doe".into(),
-                contact_email: "pat.doe@arlingtonva.example.gov".into(),
+                contact_email: format!("pat.doe@{domain}"),
             }),
             eligibility: Some(vpb::CustomerEligibility {
                 basis: Some(vpb::customer_eligibility::Basis::GovernmentEntity(
@@ -134,6 +150,20 @@ pub fn code_application(code: &str, customer: TenantId) -> vpb::ApplyValidationC
         customer: format!("customers/{customer}"),
         request_id: String::new(),
     }
+}
+
+/// `provider` approves the link that `reseller` asked for when it enrolled (R1a).
+pub async fn approve_link(
+    partners: &mut PartnerEligibilityServiceClient<Channel>,
+    provider: TenantId,
+    reseller: TenantId,
+) -> ppb::ResellerLink {
+    let lookup = ppb::LookupTransactingPartnerRequest { tenant_id: reseller.to_string() };
+    let t = partners.lookup_transacting_partner(authed(lookup, &admin(reseller))).await;
+    let link = t.expect("look up the reseller's link").into_inner().reseller_link;
+    let approve = ppb::ApproveResellerLinkRequest { name: link, request_id: String::new() };
+    let l = partners.approve_reseller_link(authed(approve, &admin(provider))).await;
+    l.expect("the provider approves the link").into_inner()
 }
 
 /// A PlaceOrder request for `customer` with `(offer id, quantity)` lines.
@@ -181,12 +211,21 @@ impl Steps {
         CustomerValidationServiceClient::new(self.validation.clone())
     }
 
-    /// A newly enrolled partner (R1); an indirect reseller names `provider`.
+    /// A newly enrolled partner (R1); an indirect reseller names `provider`, which
+    /// approves the link at once (R1a), so that the reseller transacts through it.
     pub async fn enrolled(&self, kind: ppb::PartnerType, provider: Option<TenantId>) -> TenantId {
         let tenant = TenantId::random();
         let req = enrollment(tenant, kind, provider);
         self.partners().enroll_partner(authed(req, &admin(tenant))).await.expect("enroll a partner");
+        if let Some(provider) = provider {
+            self.link_approved(provider, tenant).await;
+        }
         tenant
+    }
+
+    /// `provider` approves `reseller`'s pending request for a link (R1a).
+    pub async fn link_approved(&self, provider: TenantId, reseller: TenantId) -> ppb::ResellerLink {
+        approve_link(&mut self.partners(), provider, reseller).await
     }
 
     /// Submits and approves `tenant`'s partner GCC validation (R2–R5).
@@ -223,8 +262,13 @@ impl Steps {
     /// A new customer created by `partner`, which manages it at once (R17).
     pub async fn customer_of(&self, partner: TenantId) -> TenantId {
         let domain = format!("agency-{}.example.gov", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        self.customer_at(partner, &domain).await
+    }
+
+    /// A new customer of `partner` at `domain`.
+    pub async fn customer_at(&self, partner: TenantId, domain: &str) -> TenantId {
         let req = rpb::CreateCustomerRequest {
-            customer: Some(rpb::Customer { company_profile: Some(company_profile(&domain)), ..Default::default() }),
+            customer: Some(rpb::Customer { company_profile: Some(company_profile(domain)), ..Default::default() }),
             request_id: String::new(),
         };
         let c = self
@@ -243,7 +287,25 @@ impl Steps {
         transacting: TenantId,
         customer: Option<TenantId>,
     ) -> vpb::CustomerValidation {
-        let req = submission(transacting, customer);
+        // A validation of an existing customer is of its own organization (R12).
+        let domain = match customer {
+            Some(c) => self.domain_of(partner, c).await,
+            None => fresh_domain(),
+        };
+        let req = submission_for(transacting, &domain, customer);
+        let v = self.validation().submit_customer_validation(authed(req, &admin(partner))).await;
+        v.expect("submit a customer validation").into_inner()
+    }
+
+    /// `partner` submits a validation of the organization at `domain`, naming no
+    /// customer: the code is picked later (R19).
+    pub async fn submitted_for(
+        &self,
+        partner: TenantId,
+        transacting: TenantId,
+        domain: &str,
+    ) -> vpb::CustomerValidation {
+        let req = submission_for(transacting, domain, None);
         let v = self.validation().submit_customer_validation(authed(req, &admin(partner))).await;
         v.expect("submit a customer validation").into_inner()
     }
@@ -264,11 +326,21 @@ impl Steps {
     /// A new customer of `partner` holding the GCC special qualification, validated with
     /// `transacting` as the transacting partner (R19's path).
     pub async fn validated_customer_via(&self, partner: TenantId, transacting: TenantId) -> TenantId {
-        let customer = self.customer_of(partner).await;
-        let v = self.submitted(partner, transacting, None).await;
+        let domain = fresh_domain();
+        let customer = self.customer_at(partner, &domain).await;
+        let req = submission_for(transacting, &domain, None);
+        let v = self.validation().submit_customer_validation(authed(req, &admin(partner))).await;
+        let v = v.expect("submit a customer validation").into_inner();
         let code = self.approved(&v.name).await;
         self.applied(partner, &code, customer).await;
         customer
+    }
+
+    /// The domain of `partner`'s customer `customer`.
+    pub async fn domain_of(&self, partner: TenantId, customer: TenantId) -> String {
+        let req = rpb::GetCustomerRequest { name: format!("customers/{customer}") };
+        let c = self.relationships().get_customer(authed(req, &admin(partner))).await;
+        c.expect("get the customer").into_inner().company_profile.map(|p| p.domain).unwrap_or_default()
     }
 
     /// A new customer of the direct reseller `partner` holding GCC.

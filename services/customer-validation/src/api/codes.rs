@@ -23,11 +23,19 @@ impl ValidationApi {
             let body = req.get_ref();
             let fingerprint = format!("{}/{}", caller.tenant, body.include_spent);
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
-            let rows = self.0.store.codes(caller.tenant, body.include_spent, &page).await?;
+            let rows = self.0.store.codes(caller.tenant, body.include_spent, self.now(), &page).await?;
             let (rows, next_page_token) = page.finish(rows, |c| c.code.clone(), &fingerprint);
+            // R10: nothing to pick yet; say where to get a customer validated.
+            let help = (rows.is_empty() && body.page_token.is_empty()).then(|| pb::HelpLink {
+                description: "No validation code yet: submit a new customer validation request, or contact the \
+                              validation support team"
+                    .to_owned(),
+                url: self.0.eligibility_contact.clone(),
+            });
             Ok(pb::ListValidationCodesResponse {
                 validation_codes: rows.iter().map(convert::code).collect(),
                 next_page_token,
+                help,
             })
         })
         .await
@@ -49,10 +57,11 @@ impl ValidationApi {
             let customer = convert::parse_tenant_name("customer", &body.customer, "customers")?;
             let (managed, _) =
                 self.0.facts.managed(&caller, caller.tenant, customer, deadline, Freshness::Fresh).await?;
-            if !managed {
-                return Err(ValidationError::CustomerNotFound(body.customer));
-            }
-            let (q, _) = self.0.store.apply_code(&caller, key.as_ref(), code, customer, self.now()).await?;
+            let domain = match managed.domain {
+                Some(d) if managed.managed => d,
+                _ => return Err(ValidationError::CustomerNotFound(body.customer)),
+            };
+            let (q, _) = self.0.store.apply_code(&caller, key.as_ref(), code, (customer, domain), self.now()).await?;
             Ok(convert::qualification(&q))
         })
         .await
@@ -71,7 +80,7 @@ impl ValidationApi {
             if !caller.has(Role::EligibilityReviewer) {
                 let (managed, _) =
                     self.0.facts.managed(&caller, caller.tenant, customer, deadline, Freshness::Cached).await?;
-                if !managed {
+                if !managed.managed {
                     return Err(ValidationError::CustomerNotFound(name.clone()));
                 }
             }

@@ -286,6 +286,7 @@ pub fn code(c: &ValidationCode) -> pb::ValidationCode {
         total_uses: c.total_uses,
         remaining_uses: c.remaining_uses,
         create_time: Some(to_timestamp(c.created_at)),
+        expire_time: c.expires_at.map(to_timestamp),
     }
 }
 
@@ -303,6 +304,8 @@ pub fn qualification(q: &SpecialQualification) -> pb::SpecialQualification {
 pub fn reason_to(r: Reason) -> i32 {
     (match r {
         Reason::PartnerNotEnrolled => pb::IneligibilityReason::PartnerNotEnrolled,
+        Reason::ResellerLinkPending => pb::IneligibilityReason::ResellerLinkPending,
+        Reason::ResellerLinkEnded => pb::IneligibilityReason::ResellerLinkEnded,
         Reason::PartnerNotGccQualified => pb::IneligibilityReason::PartnerNotGccQualified,
         Reason::CustomerNotManaged => pb::IneligibilityReason::CustomerNotManaged,
         Reason::CustomerNotValidated => pb::IneligibilityReason::CustomerNotValidated,

@@ -11,8 +11,8 @@ use gcc_proto::validation as pb;
 use tonic::{Request, Response, Status};
 
 use super::{AGENTS_AND_REVIEWERS, ValidationApi, caller_of, convert};
-use crate::domain::{Facts, Verdict};
-use crate::facts::Freshness;
+use crate::domain::{Facts, PartnerFact, Verdict};
+use crate::facts::{Freshness, Transacting};
 
 impl ValidationApi {
     pub(super) async fn check(
@@ -35,14 +35,24 @@ impl ValidationApi {
                 facts.managed(&caller, partner, customer, deadline, Freshness::Cached),
                 async { self.0.store.customer_status(customer).await.map_err(|e| e.into_problem("")) },
             )?;
+            // No oracle: for a partner, a customer it does not manage answers exactly like a
+            // missing one. Reviewers asking on a partner's behalf get the full verdict.
+            if !managed.0.managed && !caller.has(Role::EligibilityReviewer) {
+                return Err(crate::error::ValidationError::CustomerNotFound(body.customer.clone()));
+            }
             let oldest = transacting.1.min(managed.1);
             let (customer_qualified, validation_open) = status;
-            let facts = Facts {
-                transacting: transacting.0.as_ref().map(|t| (t.tenant, t.gcc_qualified)),
-                managed: managed.0,
-                customer_qualified,
-                validation_open,
+            let partner_fact = match &transacting.0 {
+                None => PartnerFact::NotEnrolled,
+                Some(Transacting { tenant: Some(t), gcc_qualified, .. }) => {
+                    PartnerFact::Transacting { tenant: *t, gcc: *gcc_qualified }
+                }
+                Some(Transacting { link, .. }) => {
+                    PartnerFact::LinkNotActive { ended: link.as_ref().is_none_or(|(_, state)| state == "ENDED") }
+                }
             };
+            let facts =
+                Facts { partner: partner_fact, managed: managed.0.managed, customer_qualified, validation_open };
             let verdict = Verdict::from_facts(&facts);
             let now = self.now();
             let age = chrono::Duration::from_std(Instant::now().saturating_duration_since(oldest)).unwrap_or_default();
@@ -67,7 +77,10 @@ impl ValidationApi {
                 reasons: verdict.reasons.iter().map(|r| convert::reason_to(*r)).collect(),
                 violations,
                 partner: partner_name,
-                transacting_partner: facts.transacting.map(|(t, _)| convert::partner_name(t)).unwrap_or_default(),
+                transacting_partner: match facts.partner {
+                    PartnerFact::Transacting { tenant, .. } => convert::partner_name(tenant),
+                    _ => String::new(),
+                },
                 customer: customer_name,
                 offer_families: families.iter().map(|f| convert::family_to(*f)).collect(),
                 facts_as_of: Some(to_timestamp(now - age)),

@@ -41,6 +41,8 @@ pub struct State {
     pub hub: Hub<CustomerValidation>,
     pub facts: FactSource,
     pub eligibility_contact: String,
+    /// How long an issued validation code qualifies customers (R12).
+    pub code_ttl: Duration,
     /// Deadline of a call to another service when the caller set none (or a longer one).
     pub dependency_timeout: Duration,
 }

@@ -8,7 +8,7 @@ use gcc_proto::validation as pb;
 use tonic::{Request, Response, Status};
 
 use super::{AGENTS, AGENTS_AND_REVIEWERS, REVIEWERS, ValidationApi, caller_of, convert};
-use crate::domain::{CustomerValidation, NewValidation, Transition};
+use crate::domain::{CustomerValidation, NewValidation, Transition, domain_within};
 use crate::error::ValidationError;
 use crate::facts::Freshness;
 use crate::store::{Move, ValidationFilter};
@@ -35,29 +35,38 @@ impl ValidationApi {
                 name => Some(convert::parse_tenant_name("customer_validation.customer", name, "customers")?),
             };
 
-            // R9: the transacting partner's commercial tenant ID, never an Azure GCC one.
+            // R1a: an indirect reseller has a transacting partner only through an active link.
             let (transacting, _) = self.0.facts.transacting(&caller, caller.tenant, deadline, Freshness::Fresh).await?;
             let transacting = transacting.ok_or(ValidationError::PartnerNotEnrolled)?;
+            let Some(transacting_tenant) = transacting.tenant else {
+                let (link, state) = transacting.link.unwrap_or_default();
+                return Err(ValidationError::ResellerLinkNotActive { state, link });
+            };
+            // R9: the transacting partner's commercial tenant ID, never an Azure GCC one.
             if transacting.azure_gcc_tenants.contains(&given) {
-                return Err(ValidationError::AzureGccTenant { expected: transacting.tenant });
+                return Err(ValidationError::AzureGccTenant { expected: transacting_tenant });
             }
-            if given != transacting.tenant {
-                return Err(ValidationError::UseTransactingTenant { expected: transacting.tenant });
+            if given != transacting_tenant {
+                return Err(ValidationError::UseTransactingTenant { expected: transacting_tenant });
             }
             // R7: only once the transacting partner holds GCC.
             if !transacting.gcc_qualified {
-                return Err(ValidationError::PartnerNotGccQualified(transacting.tenant));
+                return Err(ValidationError::PartnerNotGccQualified(transacting_tenant));
             }
             if let Some(c) = customer {
                 let (managed, _) = self.0.facts.managed(&caller, caller.tenant, c, deadline, Freshness::Fresh).await?;
-                if !managed {
+                if !managed.managed {
                     return Err(ValidationError::CustomerNotFound(convert::customer_name(c)));
+                }
+                // R12: the validation is of the named customer's own organization.
+                if !managed.domain.as_deref().is_some_and(|d| domain_within(d, &organization.domain)) {
+                    return Err(ValidationError::OrganizationMismatch(c));
                 }
             }
             let now = self.now();
             let new = NewValidation {
                 partner: caller.tenant,
-                transacting: transacting.tenant,
+                transacting: transacting_tenant,
                 organization,
                 eligibility,
                 customer,
@@ -125,13 +134,15 @@ impl ValidationApi {
                 n @ 1..=100 => n,
                 _ => return Err(Problem::invalid_field("code_uses", "FIELD_INVALID", "1 to 100").into()),
             };
+            let code_expires_at =
+                self.now() + chrono::Duration::from_std(self.0.code_ttl).unwrap_or(chrono::Duration::MAX);
             self.review(
                 &caller,
                 "ApproveCustomerValidation",
                 &name,
                 &body,
                 &request_id,
-                Transition::Approve { code_uses },
+                Transition::Approve { code_uses, code_expires_at },
             )
             .await
         })
@@ -196,6 +207,10 @@ impl ValidationApi {
         transition: Transition,
     ) -> Result<pb::CustomerValidation, ValidationError> {
         let id = parse_name("name", name, "customerValidations")?.to_owned();
+        // A reviewer never decides a validation its own tenant submitted or transacts for.
+        if self.0.store.validation(&id).await?.is_some_and(|v| v.visible_to(caller.tenant)) {
+            return Err(ValidationError::ReviewerIsParty);
+        }
         let key = IdempotencyKey::new(caller.tenant.to_string(), method, request_id, body)?;
         let now = self.now();
         let change = Move { id, transition, due: self.due_from(now) };

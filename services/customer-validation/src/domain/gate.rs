@@ -8,6 +8,8 @@ use gcc_platform::TenantId;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     PartnerNotEnrolled,
+    ResellerLinkPending,
+    ResellerLinkEnded,
     PartnerNotGccQualified,
     CustomerNotManaged,
     CustomerNotValidated,
@@ -18,6 +20,8 @@ impl Reason {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PartnerNotEnrolled => "PARTNER_NOT_ENROLLED",
+            Self::ResellerLinkPending => "RESELLER_LINK_PENDING",
+            Self::ResellerLinkEnded => "RESELLER_LINK_ENDED",
             Self::PartnerNotGccQualified => "PARTNER_NOT_GCC_QUALIFIED",
             Self::CustomerNotManaged => "CUSTOMER_NOT_MANAGED",
             Self::CustomerNotValidated => "CUSTOMER_NOT_VALIDATED",
@@ -28,6 +32,10 @@ impl Reason {
     pub fn description(self) -> &'static str {
         match self {
             Self::PartnerNotEnrolled => "the partner is not an enrolled CSP partner",
+            Self::ResellerLinkPending => {
+                "the indirect reseller's link with its provider waits for one side to agree (R1a)"
+            }
+            Self::ResellerLinkEnded => "the indirect reseller's link with its provider was ended (R1a)",
             Self::PartnerNotGccQualified => "the transacting partner does not hold Government_community_cloud (R5, R7)",
             Self::CustomerNotManaged => "the partner does not manage this customer (R15, R17)",
             Self::CustomerNotValidated => {
@@ -38,12 +46,25 @@ impl Reason {
     }
 }
 
+/// Who transacts for the partner asked about (R1a, R5, R7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerFact {
+    NotEnrolled,
+    /// An indirect reseller whose link with its provider is pending or ended.
+    LinkNotActive {
+        ended: bool,
+    },
+    /// The transacting partner, and whether it holds GCC.
+    Transacting {
+        tenant: TenantId,
+        gcc: bool,
+    },
+}
+
 /// What the gate knows, each fact read from its owner.
 #[derive(Debug, Clone)]
 pub struct Facts {
-    /// `None` when the partner is not enrolled; else the transacting partner and whether
-    /// it holds GCC.
-    pub transacting: Option<(TenantId, bool)>,
+    pub partner: PartnerFact,
     pub managed: bool,
     pub customer_qualified: bool,
     pub validation_open: bool,
@@ -58,10 +79,12 @@ pub struct Verdict {
 impl Verdict {
     pub fn from_facts(f: &Facts) -> Self {
         let mut reasons = Vec::new();
-        match f.transacting {
-            None => reasons.push(Reason::PartnerNotEnrolled),
-            Some((_, false)) => reasons.push(Reason::PartnerNotGccQualified),
-            Some((_, true)) => {}
+        match f.partner {
+            PartnerFact::NotEnrolled => reasons.push(Reason::PartnerNotEnrolled),
+            PartnerFact::LinkNotActive { ended: false } => reasons.push(Reason::ResellerLinkPending),
+            PartnerFact::LinkNotActive { ended: true } => reasons.push(Reason::ResellerLinkEnded),
+            PartnerFact::Transacting { gcc: false, .. } => reasons.push(Reason::PartnerNotGccQualified),
+            PartnerFact::Transacting { gcc: true, .. } => {}
         }
         if !f.managed {
             reasons.push(Reason::CustomerNotManaged);
@@ -83,7 +106,7 @@ mod tests {
 
     fn facts() -> Facts {
         Facts {
-            transacting: Some((TenantId::random(), true)),
+            partner: PartnerFact::Transacting { tenant: TenantId::random(), gcc: true },
             managed: true,
             customer_qualified: true,
             validation_open: false,
@@ -94,7 +117,7 @@ mod tests {
     fn r18_eligible_only_when_every_fact_holds() {
         assert!(Verdict::from_facts(&facts()).eligible());
         let none = Facts {
-            transacting: Some((TenantId::random(), false)),
+            partner: PartnerFact::Transacting { tenant: TenantId::random(), gcc: false },
             managed: false,
             customer_qualified: false,
             validation_open: true,
@@ -103,9 +126,17 @@ mod tests {
             Verdict::from_facts(&none).reasons,
             vec![Reason::PartnerNotGccQualified, Reason::CustomerNotManaged, Reason::ValidationPending]
         );
-        let unenrolled = Facts { transacting: None, ..facts() };
+        let unenrolled = Facts { partner: PartnerFact::NotEnrolled, ..facts() };
         assert_eq!(Verdict::from_facts(&unenrolled).reasons, vec![Reason::PartnerNotEnrolled]);
         let unvalidated = Facts { customer_qualified: false, ..facts() };
         assert_eq!(Verdict::from_facts(&unvalidated).reasons, vec![Reason::CustomerNotValidated]);
+    }
+
+    #[test]
+    fn r1a_a_reseller_without_an_active_link_is_never_eligible() {
+        let pending = Facts { partner: PartnerFact::LinkNotActive { ended: false }, ..facts() };
+        assert_eq!(Verdict::from_facts(&pending).reasons, vec![Reason::ResellerLinkPending]);
+        let ended = Facts { partner: PartnerFact::LinkNotActive { ended: true }, ..facts() };
+        assert_eq!(Verdict::from_facts(&ended).reasons, vec![Reason::ResellerLinkEnded]);
     }
 }

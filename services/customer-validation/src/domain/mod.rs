@@ -5,9 +5,9 @@ pub mod gate;
 pub mod organization;
 pub mod validation;
 
-pub use gate::{Facts, Reason, Verdict};
+pub use gate::{Facts, PartnerFact, Reason, Verdict};
 pub use organization::{Eligibility, EntityKind, Organization, RegulatedKind};
 pub use validation::{
-    CustomerValidation, GCC_FAMILIES, GCC_SPECIAL_QUALIFICATION, NewValidation, OfferFamily, SpecialQualification,
-    Transition, ValidationCode, ValidationState,
+    CodeRefusal, CustomerValidation, GCC_FAMILIES, GCC_SPECIAL_QUALIFICATION, NewValidation, OfferFamily,
+    SpecialQualification, Transition, ValidationCode, ValidationState, domain_within,
 };

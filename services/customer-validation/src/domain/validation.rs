@@ -74,6 +74,8 @@ pub enum Transition {
     /// Approve and issue a code with this many uses.
     Approve {
         code_uses: i32,
+        /// When the issued code stops qualifying customers (R12).
+        code_expires_at: DateTime<Utc>,
     },
     Reject {
         reason: String,
@@ -144,9 +146,43 @@ pub struct ValidationCode {
     pub total_uses: i32,
     pub remaining_uses: i32,
     pub created_at: DateTime<Utc>,
+    /// `None` only for codes issued before codes expired.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Why a validation code may not qualify a customer (R12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    Spent,
+    Expired,
+    /// The customer's domain is not the validated organization's domain or below it.
+    OrganizationMismatch,
+}
+
+/// Whether `domain` is `organization` or a subdomain of it (R12): `it.agency.gov` is
+/// within `agency.gov`; `evilagency.gov` and `agency.gov.evil.example` are not.
+pub fn domain_within(domain: &str, organization: &str) -> bool {
+    let (d, o) =
+        (domain.trim_end_matches('.').to_ascii_lowercase(), organization.trim_end_matches('.').to_ascii_lowercase());
+    !o.is_empty() && (d == o || d.strip_suffix(&o).is_some_and(|head| head.ends_with('.')))
 }
 
 impl ValidationCode {
+    /// R12: whether this code may qualify a customer whose domain is `customer_domain`
+    /// at `now`. The use itself is taken atomically by the store.
+    pub fn check_use(&self, customer_domain: &str, now: DateTime<Utc>) -> Result<(), CodeRefusal> {
+        if self.expires_at.is_some_and(|e| e <= now) {
+            return Err(CodeRefusal::Expired);
+        }
+        if !domain_within(customer_domain, &self.organization_domain) {
+            return Err(CodeRefusal::OrganizationMismatch);
+        }
+        if self.remaining_uses <= 0 {
+            return Err(CodeRefusal::Spent);
+        }
+        Ok(())
+    }
+
     /// A new code: `GCC-` and three groups of four characters from an alphabet without
     /// look-alikes (no 0/O, 1/I/L), about 60 bits of randomness.
     pub fn generate() -> String {
@@ -185,7 +221,7 @@ mod tests {
     fn r11_contacting_the_customer_is_a_state_of_its_own_not_a_rejection() {
         let contact = Transition::ContactCustomer { note: "proof of agency".into() };
         assert_eq!(PendingReview.after(&contact), Some(ContactingCustomer));
-        assert_eq!(ContactingCustomer.after(&Transition::Approve { code_uses: 1 }), None);
+        assert_eq!(ContactingCustomer.after(&Transition::Approve { code_uses: 1, code_expires_at: Utc::now() }), None);
         assert_eq!(ContactingCustomer.after(&Transition::Resume), Some(PendingReview));
         assert!(ContactingCustomer.is_open());
     }
@@ -193,7 +229,7 @@ mod tests {
     #[test]
     fn r13_final_states_do_not_move() {
         let all = [
-            Transition::Approve { code_uses: 1 },
+            Transition::Approve { code_uses: 1, code_expires_at: Utc::now() },
             Transition::Reject { reason: "x".into() },
             Transition::ContactCustomer { note: "x".into() },
             Transition::Resume,
@@ -209,5 +245,38 @@ mod tests {
         assert_eq!(a.len(), 18);
         assert!(a.starts_with("GCC-"));
         assert_ne!(a, ValidationCode::generate());
+    }
+
+    #[test]
+    fn r12_a_code_qualifies_only_its_organization_and_subdomains() {
+        assert!(domain_within("agency.gov", "agency.gov"));
+        assert!(domain_within("IT.Agency.gov", "agency.gov"));
+        assert!(domain_within("a.b.agency.gov.", "agency.gov"));
+        assert!(!domain_within("evilagency.gov", "agency.gov"));
+        assert!(!domain_within("agency.gov.evil.example", "agency.gov"));
+        assert!(!domain_within("gov", "agency.gov"));
+        assert!(!domain_within("agency.gov", ""));
+    }
+
+    #[test]
+    fn r12_expired_spent_and_foreign_codes_are_refused() {
+        let now = Utc::now();
+        let code = ValidationCode {
+            code: "GCC-AAAA-BBBB-CCCC".into(),
+            validation_id: "v".into(),
+            partner: TenantId::random(),
+            transacting: TenantId::random(),
+            organization_name: "Agency".into(),
+            organization_domain: "agency.gov".into(),
+            total_uses: 2,
+            remaining_uses: 1,
+            created_at: now,
+            expires_at: Some(now + chrono::Duration::days(1)),
+        };
+        assert_eq!(code.check_use("it.agency.gov", now), Ok(()));
+        assert_eq!(code.check_use("other.gov", now), Err(CodeRefusal::OrganizationMismatch));
+        assert_eq!(code.check_use("agency.gov", now + chrono::Duration::days(1)), Err(CodeRefusal::Expired));
+        let spent = ValidationCode { remaining_uses: 0, ..code };
+        assert_eq!(spent.check_use("agency.gov", now), Err(CodeRefusal::Spent));
     }
 }

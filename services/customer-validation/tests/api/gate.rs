@@ -6,7 +6,7 @@ use gcc_proto::partner as ppb;
 use gcc_proto::relationships as rpb;
 use gcc_proto::types::OfferFamily;
 use gcc_proto::validation::{self as pb, IneligibilityReason as R};
-use gcc_testkit::{assert_refused, authed, reviewer_token, token};
+use gcc_testkit::{assert_refused, authed, reviewer_token, token, walk};
 use tonic::Code;
 
 use crate::helpers::{ALL_FAMILIES, World, admin, reasons, submission};
@@ -51,8 +51,7 @@ async fn r13_r18_a_pending_validation_is_not_yet_eligible() {
     let w = World::spawn().await;
     let partner = w.gcc_partner().await;
     let customer = w.customer_of(partner).await;
-    let mut req = submission(partner);
-    req.customer_validation.as_mut().unwrap().customer = format!("customers/{customer}");
+    let req = walk::submission_for(partner, &w.domain_of(partner, customer).await, Some(customer));
     w.submit(partner, req).await.unwrap();
     let v = w.check(&admin(partner), customer, &[OfferFamily::Office365]).await.unwrap();
     assert_eq!(reasons(&v), vec![R::ValidationPending]);
@@ -67,8 +66,17 @@ async fn r7_r18_a_partner_without_gcc_is_not_eligible_with_every_reason_listed()
     assert_eq!(reasons(&v), vec![R::PartnerNotGccQualified, R::CustomerNotValidated]);
     assert_eq!(v.violations.len(), 2);
 
+    // A partner that does not manage the customer learns nothing about it.
     let stranger = TenantId::random();
-    let v = w.check(&admin(stranger), customer, &[OfferFamily::PowerBi]).await.unwrap();
+    let err = w.check(&admin(stranger), customer, &[OfferFamily::PowerBi]).await.unwrap_err();
+    assert_refused(&err, Code::NotFound, "CUSTOMER_NOT_FOUND");
+    // A reviewer asking on the stranger's behalf gets every reason.
+    let req = pb::CheckEligibilityRequest {
+        customer: format!("customers/{customer}"),
+        offer_families: vec![OfferFamily::PowerBi as i32],
+        partner: format!("partners/{stranger}"),
+    };
+    let v = w.validation().check_eligibility(authed(req, &reviewer_token())).await.unwrap().into_inner();
     assert_eq!(reasons(&v), vec![R::PartnerNotEnrolled, R::CustomerNotManaged, R::CustomerNotValidated]);
 }
 
@@ -78,8 +86,8 @@ async fn r15_r18_another_partners_customer_is_not_managed() {
     let partner = w.gcc_partner().await;
     let other = w.gcc_partner().await;
     let theirs = w.validated_customer(other).await;
-    let v = w.check(&admin(partner), theirs, &[OfferFamily::Office365]).await.unwrap();
-    assert_eq!(reasons(&v), vec![R::CustomerNotManaged]);
+    let err = w.check(&admin(partner), theirs, &[OfferFamily::Office365]).await.unwrap_err();
+    assert_refused(&err, Code::NotFound, "CUSTOMER_NOT_FOUND");
 }
 
 #[tokio::test]
@@ -94,8 +102,8 @@ async fn r18_a_revoked_relationship_is_seen_by_the_gate() {
         request_id: String::new(),
     };
     w.relationships().revoke_customer_relationship(authed(revoke, &admin(partner))).await.unwrap();
-    let v = w.check(&admin(partner), customer, &[OfferFamily::Office365]).await.unwrap();
-    assert_eq!(reasons(&v), vec![R::CustomerNotManaged]);
+    let err = w.check(&admin(partner), customer, &[OfferFamily::Office365]).await.unwrap_err();
+    assert_refused(&err, Code::NotFound, "CUSTOMER_NOT_FOUND");
 }
 
 #[tokio::test]
@@ -155,12 +163,16 @@ async fn r7_r18_a_new_approval_counts_at_once_even_with_a_long_fact_cache() {
     w.qualify(provider).await;
     let customer = w.validated_customer(provider).await;
     let direct = w.enrolled(ppb::PartnerType::DirectReseller, None, None).await;
+    let own = w.customer_of(direct).await;
     // A negative fact (not qualified) is not reused...
-    let v = w.check(&admin(direct), customer, &[OfferFamily::Office365]).await.unwrap();
+    let v = w.check(&admin(direct), own, &[OfferFamily::Office365]).await.unwrap();
     assert!(reasons(&v).contains(&R::PartnerNotGccQualified));
     w.qualify(direct).await;
-    let v = w.check(&admin(direct), customer, &[OfferFamily::Office365]).await.unwrap();
+    let v = w.check(&admin(direct), own, &[OfferFamily::Office365]).await.unwrap();
     assert!(!reasons(&v).contains(&R::PartnerNotGccQualified), "approval counts at once: {v:?}");
-    // ...and neither is "not managed": the provider's own customer is eligible at once.
+    // ...and neither is "not managed": after another partner was told the provider's
+    // customer does not exist for it, the provider's own check is eligible at once.
+    let err = w.check(&admin(direct), customer, &[OfferFamily::Office365]).await.unwrap_err();
+    assert_refused(&err, Code::NotFound, "CUSTOMER_NOT_FOUND");
     assert!(w.check(&admin(provider), customer, &[OfferFamily::Office365]).await.unwrap().eligible);
 }

@@ -115,6 +115,9 @@ impl World {
             partner.azure_gcc_tenant_id = azure.map(|a| a.to_string()).unwrap_or_default();
         }
         self.partners().enroll_partner(authed(req, &admin(tenant))).await.expect("enroll");
+        if let Some(provider) = provider {
+            self.link_approved(provider, tenant).await;
+        }
         tenant
     }
 
@@ -141,9 +144,10 @@ impl World {
         self.validation().apply_validation_code(authed(req, &admin(partner))).await.map(|r| r.into_inner())
     }
 
-    /// An approved validation's code for `partner` (submitted with `tenant_id`).
+    /// An approved validation's code for `partner` (submitted with `tenant_id`), for the
+    /// organization `example.gov`, which every customer of `customer_of` is within (R12).
     pub async fn approved_code(&self, partner: TenantId, tenant_id: TenantId, uses: i32) -> String {
-        let v = self.submit(partner, submission(tenant_id)).await.expect("submit");
+        let v = self.submit(partner, walk::submission_for(tenant_id, "example.gov", None)).await.expect("submit");
         self.approve(&v.name, uses).await.expect("approve").validation_code
     }
 

@@ -145,7 +145,6 @@ async fn validating_an_existing_customer_needs_one_the_partner_manages() {
     req.customer_validation.as_mut().unwrap().customer = format!("customers/{theirs}");
     assert_refused(&w.submit(partner, req).await.unwrap_err(), Code::NotFound, "CUSTOMER_NOT_FOUND");
     let mine = w.customer_of(partner).await;
-    let mut req = submission(partner);
-    req.customer_validation.as_mut().unwrap().customer = format!("customers/{mine}");
+    let req = gcc_testkit::walk::submission_for(partner, &w.domain_of(partner, mine).await, Some(mine));
     assert_eq!(w.submit(partner, req).await.unwrap().customer, format!("customers/{mine}"));
 }

@@ -37,6 +37,8 @@ pub struct State {
     pub facts: FactSource,
     /// Deadline of a call to another service when the caller set none (or a longer one).
     pub dependency_timeout: Duration,
+    /// Linked from GCC eligibility refusals: "contact the validation support team".
+    pub eligibility_contact: String,
 }
 
 #[derive(Clone)]
@@ -69,7 +71,7 @@ impl OrderingApi {
         match work.await {
             Ok(v) => Ok(Response::new(v)),
             Err(e) => {
-                let problem = e.into_problem();
+                let problem = e.into_problem(&self.0.eligibility_contact);
                 if problem.is_denial() {
                     record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
                 }

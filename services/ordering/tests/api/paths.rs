@@ -24,7 +24,7 @@ async fn r19_a_new_customer_is_created_validated_given_its_code_and_then_ordered
     assert_eq!(gcc_refusal(&err).0, "CUSTOMER_NOT_VALIDATED", "no validation item yet: no GCC order");
 
     // Validation approved: its code is on the partner's pick list (R12, R19).
-    let v = w.submitted(partner, partner, Some(customer)).await;
+    let v = w.submitted_for(partner, partner, &w.domain_of(partner, customer).await).await;
     let code = w.approved(&v.name).await;
     let codes = w
         .validation()

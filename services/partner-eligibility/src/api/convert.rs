@@ -222,9 +222,61 @@ pub fn transacting(t: &TransactingPartner) -> pb::TransactingPartner {
     pb::TransactingPartner {
         partner: partner_name(t.partner),
         partner_type: partner_type_to(t.partner_type) as i32,
-        transacting_partner: partner_name(t.transacting),
-        transacting_tenant_id: t.transacting.to_string(),
+        transacting_partner: t.transacting.map(partner_name).unwrap_or_default(),
+        transacting_tenant_id: t.transacting.map(|x| x.to_string()).unwrap_or_default(),
         gcc_qualified: t.gcc_qualified,
         azure_gcc_tenant_ids: t.azure_gcc_tenants.iter().map(ToString::to_string).collect(),
+        reseller_link_state: t.link.as_ref().map_or(pb::reseller_link::State::Unspecified, |(_, s)| link_state_to(*s))
+            as i32,
+        reseller_link: t.link.as_ref().map(|(id, _)| link_name(id)).unwrap_or_default(),
+    }
+}
+
+pub fn link_name(id: &str) -> String {
+    format!("resellerLinks/{id}")
+}
+
+pub fn link_state_to(s: LinkState) -> pb::reseller_link::State {
+    use pb::reseller_link::State as S;
+    match s {
+        LinkState::Invited => S::Invited,
+        LinkState::Requested => S::Requested,
+        LinkState::Active => S::Active,
+        LinkState::Ended => S::Ended,
+    }
+}
+
+pub fn link_state_from(s: pb::reseller_link::State) -> Option<LinkState> {
+    use pb::reseller_link::State as S;
+    match s {
+        S::Unspecified => None,
+        S::Invited => Some(LinkState::Invited),
+        S::Requested => Some(LinkState::Requested),
+        S::Active => Some(LinkState::Active),
+        S::Ended => Some(LinkState::Ended),
+    }
+}
+
+fn side_to(s: Option<Side>) -> pb::reseller_link::Side {
+    match s {
+        None => pb::reseller_link::Side::Unspecified,
+        Some(Side::Provider) => pb::reseller_link::Side::Provider,
+        Some(Side::Reseller) => pb::reseller_link::Side::Reseller,
+    }
+}
+
+pub fn link(l: &ResellerLink) -> pb::ResellerLink {
+    pb::ResellerLink {
+        name: link_name(&l.id),
+        provider: partner_name(l.provider),
+        reseller: partner_name(l.reseller),
+        state: link_state_to(l.state) as i32,
+        opened_by: side_to(Some(l.opened_by)) as i32,
+        ended_by: side_to(l.ended_by) as i32,
+        end_reason: l.end_reason.clone().unwrap_or_default(),
+        create_time: Some(to_timestamp(l.created_at)),
+        activate_time: l.activated_at.map(to_timestamp),
+        end_time: l.ended_at.map(to_timestamp),
+        update_time: Some(to_timestamp(l.updated_at)),
     }
 }

@@ -2,6 +2,7 @@
 //! edge, calls the store, and maps every failure through `PartnerError`.
 
 mod convert;
+mod links;
 mod watch;
 
 use std::future::Future;
@@ -19,7 +20,7 @@ use gcc_proto::partner as pb;
 use gcc_proto::partner::partner_eligibility_service_server::PartnerEligibilityService;
 use tonic::{Request, Response, Status};
 
-use crate::domain::{PartnerValidation, TransactingPartner, Transition};
+use crate::domain::{PartnerValidation, ResellerLink, Transition};
 use crate::error::{DOMAIN, PartnerError};
 use crate::store::{Move, Store, ValidationFilter};
 
@@ -37,6 +38,8 @@ pub struct State {
     pub clock: SharedClock,
     pub calendar: BusinessCalendar,
     pub hub: Hub<PartnerValidation>,
+    /// Committed changes of reseller links, for `WatchResellerLink`.
+    pub links: Hub<ResellerLink>,
     pub eligibility_contact: String,
 }
 
@@ -103,6 +106,10 @@ impl PartnerApi {
         };
         caller.require(roles)?;
         let id = parse_name("name", name, "partnerValidations")?.to_owned();
+        // A reviewer never decides a validation of its own organization.
+        if owner.is_none() && self.0.store.validation(&id).await?.is_some_and(|v| v.partner == caller.tenant) {
+            return Err(PartnerError::ReviewerIsParty);
+        }
         let key = IdempotencyKey::new(caller.tenant.to_string(), method, &request_id, &body)?;
         let now = self.now();
         let (v, fresh) = self
@@ -138,7 +145,10 @@ impl PartnerEligibilityService for PartnerApi {
             let key = IdempotencyKey::new(caller.tenant.to_string(), "EnrollPartner", &request_id, &body)?;
             let new = convert::parse_new_partner(body.partner)?;
             convert::check_new_partner(&new, caller.tenant)?;
-            let (partner, _) = self.0.store.enroll(&caller, key.as_ref(), new, self.now()).await?;
+            let ((partner, link), fresh) = self.0.store.enroll(&caller, key.as_ref(), new, self.now()).await?;
+            if fresh && let Some(link) = link {
+                self.0.links.publish(link);
+            }
             Ok(convert::partner(&partner))
         })
         .await
@@ -341,14 +351,19 @@ impl PartnerEligibilityService for PartnerApi {
         self.run(&caller, "partner.lookup_transacting", &asked, async {
             caller.require(READERS)?;
             let tenant: TenantId = TenantId::parse_field("tenant_id", &asked)?;
-            let (partner, provider) = self
+            // A partner asks about itself, or about a reseller whose active link is with it.
+            let found = self
                 .0
                 .store
                 .transacting_partner(tenant)
                 .await?
-                .filter(|(p, _)| caller.has(Role::EligibilityReviewer) || p.visible_to(caller.tenant))
+                .filter(|t| {
+                    caller.has(Role::EligibilityReviewer)
+                        || t.partner == caller.tenant
+                        || t.transacting == Some(caller.tenant)
+                })
                 .ok_or_else(|| PartnerError::PartnerNotFound(partner_name(tenant)))?;
-            Ok(convert::transacting(&TransactingPartner::of(&partner, provider.as_ref())))
+            Ok(convert::transacting(&found))
         })
         .await
     }
@@ -369,5 +384,49 @@ impl PartnerEligibilityService for PartnerApi {
             Ok(watch::stream(self.0.store.clone(), current, changes))
         })
         .await
+    }
+
+    async fn create_reseller_link(
+        &self,
+        req: Request<pb::CreateResellerLinkRequest>,
+    ) -> Result<Response<pb::ResellerLink>, Status> {
+        self.create_link(req).await
+    }
+
+    async fn approve_reseller_link(
+        &self,
+        req: Request<pb::ApproveResellerLinkRequest>,
+    ) -> Result<Response<pb::ResellerLink>, Status> {
+        self.approve_link(req).await
+    }
+
+    async fn end_reseller_link(
+        &self,
+        req: Request<pb::EndResellerLinkRequest>,
+    ) -> Result<Response<pb::ResellerLink>, Status> {
+        self.end_link(req).await
+    }
+
+    async fn get_reseller_link(
+        &self,
+        req: Request<pb::GetResellerLinkRequest>,
+    ) -> Result<Response<pb::ResellerLink>, Status> {
+        self.get_link(req).await
+    }
+
+    async fn list_reseller_links(
+        &self,
+        req: Request<pb::ListResellerLinksRequest>,
+    ) -> Result<Response<pb::ListResellerLinksResponse>, Status> {
+        self.list_links(req).await
+    }
+
+    type WatchResellerLinkStream = links::LinkStream;
+
+    async fn watch_reseller_link(
+        &self,
+        req: Request<pb::WatchResellerLinkRequest>,
+    ) -> Result<Response<Self::WatchResellerLinkStream>, Status> {
+        self.watch_link(req).await
     }
 }

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use gcc_platform::TenantId;
 use serde::{Deserialize, Serialize};
 
+use super::link::{LinkState, ResellerLink};
+
 /// The reseller qualification that approval grants (R5).
 pub const GCC_QUALIFICATION: &str = "Government_community_cloud";
 
@@ -91,26 +93,79 @@ pub struct NewPartner {
 pub struct TransactingPartner {
     pub partner: TenantId,
     pub partner_type: PartnerType,
-    pub transacting: TenantId,
+    /// `None` for an indirect reseller without an active link (R1a).
+    pub transacting: Option<TenantId>,
     pub gcc_qualified: bool,
     pub azure_gcc_tenants: Vec<TenantId>,
+    /// An indirect reseller's current (or last) link and its state.
+    pub link: Option<(String, LinkState)>,
 }
 
 impl TransactingPartner {
-    /// `provider` must be given for an indirect reseller.
-    pub fn of(partner: &Partner, provider: Option<&Partner>) -> Self {
-        let transacting = match (partner.partner_type.is_direct_bill(), provider) {
-            (false, Some(p)) => p,
-            _ => partner,
-        };
-        let azure_gcc_tenants =
-            [partner.azure_gcc_tenant, provider.and_then(|p| p.azure_gcc_tenant)].into_iter().flatten().collect();
+    /// `link` is an indirect reseller's current (or last) link; `provider` its provider,
+    /// read only when that link is active. Nothing of the provider reaches a reseller
+    /// whose link is not active (R1a).
+    pub fn of(partner: &Partner, link: Option<&ResellerLink>, provider: Option<&Partner>) -> Self {
+        let active_provider = provider.filter(|_| link.is_some_and(|l| l.state == LinkState::Active));
+        let transacting = if partner.partner_type.is_direct_bill() { Some(partner) } else { active_provider };
+        let azure_gcc_tenants = [partner.azure_gcc_tenant, active_provider.and_then(|p| p.azure_gcc_tenant)]
+            .into_iter()
+            .flatten()
+            .collect();
         Self {
             partner: partner.tenant,
             partner_type: partner.partner_type,
-            transacting: transacting.tenant,
-            gcc_qualified: transacting.holds_gcc(),
+            transacting: transacting.map(|t| t.tenant),
+            gcc_qualified: transacting.is_some_and(Partner::holds_gcc),
             azure_gcc_tenants,
+            link: if partner.partner_type.is_direct_bill() { None } else { link.map(|l| (l.id.clone(), l.state)) },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::link::Side;
+
+    fn partner(t: PartnerType, gcc: bool) -> Partner {
+        let now = Utc::now();
+        Partner {
+            tenant: TenantId::random(),
+            legal_name: "p".into(),
+            partner_type: t,
+            azure_gcc_tenant: None,
+            indirect_provider: None,
+            qualifications: if gcc {
+                vec![Qualification { name: GCC_QUALIFICATION.into(), validation_id: "v".into(), granted_at: now }]
+            } else {
+                vec![]
+            },
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn r1a_a_reseller_borrows_nothing_from_a_provider_without_an_active_link() {
+        let provider = partner(PartnerType::IndirectProvider, true);
+        let reseller = partner(PartnerType::IndirectReseller, false);
+        let requested = ResellerLink::open("l".into(), provider.tenant, reseller.tenant, Side::Reseller, Utc::now());
+        for link in [Some(&requested), None] {
+            let t = TransactingPartner::of(&reseller, link, Some(&provider));
+            assert_eq!((t.transacting, t.gcc_qualified), (None, false));
+        }
+        let active =
+            requested.apply(&crate::domain::LinkMove::Approve, Side::Provider, Utc::now()).expect("provider approves");
+        let t = TransactingPartner::of(&reseller, Some(&active), Some(&provider));
+        assert_eq!((t.transacting, t.gcc_qualified), (Some(provider.tenant), true));
+        assert_eq!(t.link, Some(("l".to_owned(), LinkState::Active)));
+    }
+
+    #[test]
+    fn r7_a_direct_bill_partner_transacts_for_itself() {
+        let direct = partner(PartnerType::DirectReseller, true);
+        let t = TransactingPartner::of(&direct, None, None);
+        assert_eq!((t.transacting, t.gcc_qualified, t.link), (Some(direct.tenant), true, None));
     }
 }

@@ -70,17 +70,22 @@ async fn r1_an_indirect_reseller_names_an_enrolled_indirect_provider() {
     assert_refused(&err, Code::InvalidArgument, "INDIRECT_PROVIDER_NOT_ALLOWED");
     assert_eq!(app.count("partners").await, 2, "refusals write nothing");
 
+    // R1a: naming the provider asks it; the reseller sells through it once it agrees.
     let reseller = TenantId::random();
     let p = app.enroll(reseller, pb::PartnerType::IndirectReseller, Some(provider)).await.unwrap();
-    assert_eq!(p.indirect_provider, format!("partners/{provider}"));
+    assert_eq!(p.indirect_provider, "", "no transacting partner before the provider agrees");
+    gcc_testkit::walk::approve_link(&mut app.client(), provider, reseller).await;
+    assert_eq!(
+        app.get_partner(reseller, &admin(reseller)).await.unwrap().indirect_provider,
+        format!("partners/{provider}")
+    );
 }
 
 #[tokio::test]
 async fn another_partner_is_not_found_but_a_provider_sees_its_resellers() {
     let app = TestApp::spawn().await;
     let provider = app.enrolled(pb::PartnerType::IndirectProvider).await;
-    let reseller = TenantId::random();
-    app.enroll(reseller, pb::PartnerType::IndirectReseller, Some(provider)).await.unwrap();
+    let reseller = app.linked_reseller(provider).await;
     let other = app.enrolled(pb::PartnerType::DirectReseller).await;
 
     let err = app.get_partner(reseller, &admin(other)).await.unwrap_err();

@@ -61,6 +61,15 @@ impl TestApp {
         self.client().enroll_partner(authed(req, &admin(tenant))).await.map(|r| r.into_inner())
     }
 
+    /// A newly enrolled indirect reseller of `provider`, whose link the provider approved
+    /// (R1a).
+    pub async fn linked_reseller(&self, provider: TenantId) -> TenantId {
+        let reseller = TenantId::random();
+        self.enroll(reseller, pb::PartnerType::IndirectReseller, Some(provider)).await.expect("enroll");
+        gcc_testkit::walk::approve_link(&mut self.client(), provider, reseller).await;
+        reseller
+    }
+
     /// A newly enrolled partner of `partner_type`.
     pub async fn enrolled(&self, partner_type: pb::PartnerType) -> TenantId {
         let tenant = TenantId::random();

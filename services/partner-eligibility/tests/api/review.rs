@@ -119,8 +119,7 @@ async fn illegal_transitions_are_failed_precondition() {
 async fn the_transacting_partner_of_an_indirect_reseller_is_its_provider() {
     let app = TestApp::spawn().await;
     let provider = app.qualified(pb::PartnerType::IndirectProvider).await;
-    let reseller = TenantId::random();
-    app.enroll(reseller, pb::PartnerType::IndirectReseller, Some(provider)).await.unwrap();
+    let reseller = app.linked_reseller(provider).await;
     let lookup = |tenant: TenantId, token: String| {
         let mut c = app.client();
         async move {

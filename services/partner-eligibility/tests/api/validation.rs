@@ -11,8 +11,7 @@ use crate::helpers::{TestApp, admin, state, submission};
 async fn r2_indirect_reseller_cannot_submit_and_is_told_its_provider() {
     let app = TestApp::spawn().await;
     let provider = app.enrolled(pb::PartnerType::IndirectProvider).await;
-    let reseller = TenantId::random();
-    app.enroll(reseller, pb::PartnerType::IndirectReseller, Some(provider)).await.unwrap();
+    let reseller = app.linked_reseller(provider).await;
 
     let err = app.submit(reseller).await.unwrap_err();
     assert_refused(&err, Code::FailedPrecondition, "INDIRECT_RESELLER_CANNOT_SUBMIT");

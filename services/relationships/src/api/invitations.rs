@@ -6,7 +6,7 @@ use gcc_platform::paging::Page;
 use gcc_proto::relationships as pb;
 use tonic::{Request, Response, Status};
 
-use super::{ADMINS, AGENTS, CUSTOMER_ADMINS, RelationshipsApi, caller_of, convert, idempotency_key};
+use super::{AGENTS, CUSTOMER_ADMINS, RelationshipsApi, caller_of, convert, idempotency_key};
 use crate::domain::{EventKind, Invitation, InvitationState, draft_email, token_hash};
 use crate::error::RelationshipsError;
 use crate::store::{Change, InvitationFilter};
@@ -24,7 +24,7 @@ impl RelationshipsApi {
         let caller = caller_of(&req)?;
         let deadline = self.dependency_deadline(&req);
         self.run(&caller, "relationship_request.create", COLLECTION, async {
-            caller.require(ADMINS)?;
+            caller.require(AGENTS)?;
             let mut body = req.into_inner();
             let request_id = std::mem::take(&mut body.request_id);
             let key = idempotency_key(&caller, "CreateRelationshipRequest", &request_id, &body)?;
@@ -112,7 +112,7 @@ impl RelationshipsApi {
         let caller = caller_of(&req)?;
         let name = req.get_ref().name.clone();
         self.run(&caller, "relationship_request.update_email", &name, async {
-            caller.require(ADMINS)?;
+            caller.require(AGENTS)?;
             let mut body = req.into_inner();
             let request_id = std::mem::take(&mut body.request_id);
             let key = idempotency_key(&caller, "UpdateRelationshipRequestEmail", &request_id, &body)?;
@@ -142,7 +142,7 @@ impl RelationshipsApi {
         let caller = caller_of(&req)?;
         let name = req.get_ref().name.clone();
         self.run(&caller, "relationship_request.resend", &name, async {
-            caller.require(ADMINS)?;
+            caller.require(AGENTS)?;
             let mut body = req.into_inner();
             let request_id = std::mem::take(&mut body.request_id);
             let key = idempotency_key(&caller, "ResendRelationshipRequest", &request_id, &body)?;
@@ -162,7 +162,7 @@ impl RelationshipsApi {
         let caller = caller_of(&req)?;
         let name = req.get_ref().name.clone();
         self.run(&caller, "relationship_request.revoke", &name, async {
-            caller.require(ADMINS)?;
+            caller.require(AGENTS)?;
             let mut body = req.into_inner();
             let request_id = std::mem::take(&mut body.request_id);
             let key = idempotency_key(&caller, "RevokeRelationshipRequest", &request_id, &body)?;

@@ -31,7 +31,6 @@ pub use partners::PartnerDirectory;
 
 /// Partner agents read and create customers.
 const AGENTS: &[Role] = &[Role::AdminAgent, Role::SalesAgent];
-const ADMINS: &[Role] = &[Role::AdminAgent];
 /// The management check also serves the eligibility reviewers.
 const CHECKERS: &[Role] = &[Role::AdminAgent, Role::SalesAgent, Role::EligibilityReviewer];
 /// Either side may end a relationship.
@@ -277,11 +276,12 @@ impl RelationshipsService for RelationshipsApi {
                 return Err(RelationshipsError::PartnerNotFound(body.partner.clone()));
             }
             let answer = match self.0.store.management(partner, customer).await? {
-                Some(m) => pb::CheckCustomerManagementResponse {
+                Some((m, domain)) => pb::CheckCustomerManagementResponse {
                     managed: true,
                     management: convert::management_kind(m.kind) as i32,
                     managing_partner: partner_name(m.managing_partner),
                     indirect_provider: m.provider.map(partner_name).unwrap_or_default(),
+                    customer_domain: domain,
                 },
                 None => pb::CheckCustomerManagementResponse::default(),
             };

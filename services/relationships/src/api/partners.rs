@@ -37,7 +37,17 @@ impl PartnerDirectory {
         .await;
         match answer {
             Ok(r) => {
-                let transacting = TenantId::parse(&r.into_inner().transacting_tenant_id).map_err(|_| {
+                let r = r.into_inner();
+                // R1a: an indirect reseller without an active link has no transacting partner.
+                if r.transacting_tenant_id.is_empty() && !r.reseller_link.is_empty() {
+                    let state = ppb::reseller_link::State::try_from(r.reseller_link_state)
+                        .unwrap_or(ppb::reseller_link::State::Ended)
+                        .as_str_name()
+                        .trim_start_matches("STATE_")
+                        .to_owned();
+                    return Err(RelationshipsError::ResellerLinkNotActive { state, link: r.reseller_link });
+                }
+                let transacting = TenantId::parse(&r.transacting_tenant_id).map_err(|_| {
                     tracing::error!(service = SERVICE, "dependency answered with a malformed transacting tenant ID");
                     Problem::new(
                         Code::Unavailable,

@@ -240,7 +240,7 @@ async fn each_call_needs_its_role() {
         relationship_request: Some(pb::RelationshipRequest::default()),
         request_id: String::new(),
     };
-    let err = app.client().create_relationship_request(authed(invite, &sales(partner))).await.unwrap_err();
+    let err = app.client().create_relationship_request(authed(invite, &customer_admin(partner))).await.unwrap_err();
     assert_refused(&err, Code::PermissionDenied, "ROLE_REQUIRED");
     let accept = pb::AcceptRelationshipRequestRequest { invitation_token: "t".into(), ..Default::default() };
     let err = app.client().accept_relationship_request(authed(accept, &admin(partner))).await.unwrap_err();

@@ -111,12 +111,16 @@ impl TestApp {
         gcc_testkit::count_rows(&self.db_url, table).await
     }
 
-    /// A partner enrolled through partner-eligibility; an indirect reseller names `provider`.
+    /// A partner enrolled through partner-eligibility; an indirect reseller names
+    /// `provider`, which approves the link (R1a).
     pub async fn enrolled_as(&self, partner_type: ppb::PartnerType, provider: Option<TenantId>) -> TenantId {
         let tenant = TenantId::random();
         let req = enrollment(tenant, partner_type, provider);
         let mut partners = self.partners.clone().expect("partner-eligibility runs");
         partners.enroll_partner(authed(req, &admin(tenant))).await.expect("enroll");
+        if let Some(provider) = provider {
+            gcc_testkit::walk::approve_link(&mut partners, provider, tenant).await;
+        }
         tenant
     }
 

@@ -1,5 +1,6 @@
 //! The `gccctl` commands: one module per service, sharing global options.
 
+mod links;
 mod ordering;
 mod partner;
 mod relationships;
@@ -62,6 +63,10 @@ pub enum Command {
     /// Partner GCC validations: submit, review, answer, watch.
     #[command(subcommand, name = "partner-validation")]
     PartnerValidation(partner::ValidationCommand),
+    /// Reseller links between an indirect provider and a reseller: invite, request,
+    /// approve, end, list, watch.
+    #[command(subcommand, name = "reseller-link")]
+    ResellerLink(links::LinkCommand),
     /// Customer GCC validations: submit on a customer's behalf, review, watch.
     #[command(subcommand, name = "customer-validation")]
     CustomerValidation(validation::ValidationCommand),
@@ -98,6 +103,7 @@ impl Cli {
             Command::DevToken(cmd) => cmd.run(),
             Command::Partner(cmd) => cmd.run(&self.global).await,
             Command::PartnerValidation(cmd) => cmd.run(&self.global).await,
+            Command::ResellerLink(cmd) => cmd.run(&self.global).await,
             Command::CustomerValidation(cmd) => cmd.run(&self.global).await,
             Command::ValidationCode(cmd) => cmd.run(&self.global).await,
             Command::SpecialQualifications { customer } => validation::qualifications(&self.global, customer).await,

@@ -50,7 +50,8 @@ pub enum PartnerCommand {
         /// The partner's Azure GCC tenant ID, if it has one.
         #[arg(long, value_parser = parse_tenant)]
         azure_gcc_tenant_id: Option<TenantId>,
-        /// For an indirect reseller: its indirect provider's tenant ID.
+        /// For an indirect reseller: the indirect provider it asks to sell through (the
+        /// provider approves the link, or this accepts its invitation).
         #[arg(long, value_parser = parse_tenant)]
         indirect_provider: Option<TenantId>,
         #[arg(long, default_value = "")]
@@ -238,7 +239,7 @@ impl ValidationCommand {
 }
 
 /// The `tid` of the token in use, without verifying it (the server does that).
-fn token_tenant(g: &Global) -> anyhow::Result<String> {
+pub(super) fn token_tenant(g: &Global) -> anyhow::Result<String> {
     use base64::Engine;
     let token = g.token.as_deref().ok_or_else(|| anyhow::anyhow!("no token: set GCC_TOKEN or --token"))?;
     let payload = token.split('.').nth(1).ok_or_else(|| anyhow::anyhow!("the token is not a JWT"))?;

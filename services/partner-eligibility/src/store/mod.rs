@@ -1,5 +1,9 @@
 //! All SQL of partner-eligibility. Every change is one transaction that also writes its
-//! idempotency record, audit entry and outbox event.
+//! idempotency record, audit entry and outbox event. Reseller links live in `links`.
+
+mod links;
+
+pub use links::NewLink;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -47,8 +51,11 @@ macro_rules! select_partners {
     ($where:literal) => {
         concat!(
             "SELECT p.tenant_id, p.legal_name, p.partner_type, p.azure_gcc_tenant_id, p.indirect_provider, ",
-            "p.created_at, p.updated_at, q.qualification, q.validation_id, q.granted_at ",
+            "p.created_at, p.updated_at, q.qualification, q.validation_id, q.granted_at, ",
+            "l.provider_tenant AS active_provider ",
             "FROM partners p LEFT JOIN partner_qualifications q ON q.partner_tenant = p.tenant_id ",
+            // At most one active link per reseller (R1a), so the join adds no rows.
+            "LEFT JOIN reseller_links l ON l.reseller_tenant = p.tenant_id AND l.state = 'ACTIVE' ",
             $where
         )
     };
@@ -70,9 +77,9 @@ impl Store {
         key: Option<&IdempotencyKey>,
         new: NewPartner,
         now: DateTime<Utc>,
-    ) -> Result<(Partner, bool)> {
+    ) -> Result<((Partner, Option<ResellerLink>), bool)> {
         let caller = caller.clone();
-        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<Partner>> {
+        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<(Partner, Option<ResellerLink>)>> {
             Box::pin(async move {
                 if fetch_partner(conn, caller.tenant).await?.is_some() {
                     return Err(PartnerError::AlreadyEnrolled);
@@ -85,7 +92,7 @@ impl Store {
                         return Err(PartnerError::ProviderNotEnrolled(provider));
                     }
                 }
-                let partner = Partner {
+                let mut partner = Partner {
                     tenant: caller.tenant,
                     legal_name: new.legal_name,
                     partner_type: new.partner_type,
@@ -116,7 +123,14 @@ impl Store {
                 let detail = serde_json::json!({ "partner_type": partner.partner_type.as_str(), "legal_name": partner.legal_name });
                 audit::record(conn, &caller, to_micros(now), AuditEntry { action: "partner.enroll", target: &target, outcome: "ok", detail: detail.clone() }).await?;
                 audit::emit(conn, to_micros(now), "gcc.partner.v1.partner_enrolled", &target, &detail).await?;
-                Ok(partner)
+                // R1a: naming a provider asks it for a link; the reseller transacts through
+                // it only once the link is active.
+                let link = match new.indirect_provider {
+                    Some(provider) => Some(links::join_on_enroll(conn, &caller, provider, now).await?),
+                    None => None,
+                };
+                partner.indirect_provider = link.as_ref().filter(|l| l.state == LinkState::Active).map(|l| l.provider);
+                Ok((partner, link))
             })
         })
         .await
@@ -136,7 +150,7 @@ impl Store {
         page: &Page,
     ) -> Result<Vec<Partner>> {
         let rows = sqlx::query(select_partners!(
-            "WHERE p.tenant_id > $1 AND ($2 = '' OR p.tenant_id = $2 OR p.indirect_provider = $2) \
+            "WHERE p.tenant_id > $1 AND ($2 = '' OR p.tenant_id = $2 OR l.provider_tenant = $2) \
              AND ($3 = '' OR p.partner_type = $3) ORDER BY p.tenant_id LIMIT $4"
         ))
         .bind(&page.after)
@@ -318,17 +332,22 @@ impl Store {
         .await
     }
 
-    /// The partner and, for an indirect reseller, its provider.
-    pub async fn transacting_partner(&self, tenant: TenantId) -> Result<Option<(Partner, Option<Partner>)>> {
+    /// Who transacts for `tenant` (R1a, R7): the partner and, for an indirect reseller,
+    /// its current link and, while that link is active, its provider.
+    pub async fn transacting_partner(&self, tenant: TenantId) -> Result<Option<TransactingPartner>> {
         let mut conn = self.db.reader().acquire().await?;
         let Some(partner) = fetch_partner(&mut conn, tenant).await? else {
             return Ok(None);
         };
-        let provider = match partner.indirect_provider {
-            Some(p) => fetch_partner(&mut conn, p).await?,
+        if partner.partner_type.is_direct_bill() {
+            return Ok(Some(TransactingPartner::of(&partner, None, None)));
+        }
+        let link = links::current_link(&mut conn, tenant).await?;
+        let provider = match link.as_ref().filter(|l| l.state == LinkState::Active) {
+            Some(l) => fetch_partner(&mut conn, l.provider).await?,
             None => None,
         };
-        Ok(Some((partner, provider)))
+        Ok(Some(TransactingPartner::of(&partner, link.as_ref(), provider.as_ref())))
     }
 }
 
@@ -359,7 +378,7 @@ async fn record_change(
     Ok(())
 }
 
-async fn fetch_partner(conn: &mut AnyConnection, tenant: TenantId) -> Result<Option<Partner>> {
+pub(super) async fn fetch_partner(conn: &mut AnyConnection, tenant: TenantId) -> Result<Option<Partner>> {
     let rows =
         sqlx::query(select_partners!("WHERE p.tenant_id = $1")).bind(tenant.to_string()).fetch_all(&mut *conn).await?;
     Ok(partners_from_rows(&rows)?.into_iter().next())
@@ -391,7 +410,8 @@ fn partners_from_rows(rows: &[AnyRow]) -> Result<Vec<Partner>> {
                 partner_type: PartnerType::parse(&row.try_get::<String, _>("partner_type")?)
                     .ok_or_else(|| corrupt("partner_type"))?,
                 azure_gcc_tenant: opt_tenant(row, "azure_gcc_tenant_id")?,
-                indirect_provider: opt_tenant(row, "indirect_provider")?,
+                // The provider of the active link, not the one named at enrollment (R1a).
+                indirect_provider: opt_tenant(row, "active_provider")?,
                 qualifications: Vec::new(),
                 created_at: from_micros(row.try_get("created_at")?),
                 updated_at: from_micros(row.try_get("updated_at")?),
