@@ -6,6 +6,7 @@ mod bad_input;
 mod enrollment;
 mod helpers;
 mod idempotency;
+mod links;
 mod review;
 mod runtime;
 mod validation;
