@@ -259,6 +259,17 @@ async fn no_oracle_another_partners_qualified_customer_answers_exactly_like_a_mi
         assert_refused(a, Code::NotFound, "CUSTOMER_NOT_FOUND");
         assert_eq!(scrubbed(a, &theirs.to_string()), scrubbed(b, &missing.to_string()), "{a:?} vs {b:?}");
     }
+    // Lists filtered by such a customer are as empty as for a missing one.
+    for customer in [theirs, missing] {
+        let mut o = s.ordering_svc(&admin(asker));
+        let name = format!("customers/{customer}");
+        let orders =
+            o.list_orders(gcc_proto::ordering::ListOrdersRequest { customer: name.clone(), ..Default::default() });
+        assert_eq!(orders.await.unwrap().into_inner(), Default::default());
+        let subs = o
+            .list_subscriptions(gcc_proto::ordering::ListSubscriptionsRequest { customer: name, ..Default::default() });
+        assert_eq!(subs.await.unwrap().into_inner(), Default::default());
+    }
 }
 
 #[tokio::test]
