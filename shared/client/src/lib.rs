@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod output;
+pub mod retry;
 
 use std::future::Future;
 use std::time::Duration;
@@ -137,24 +138,14 @@ pub fn dependency_problem(service: &str, status: &Status) -> gcc_platform::Probl
     }
 }
 
-/// Retries a read while the service is UNAVAILABLE, with exponential backoff, at most
-/// `attempts` times in all.
-pub async fn retry_read<T, F, Fut>(attempts: u32, mut call: F) -> Result<T, Status>
+/// Retries a read while the service is UNAVAILABLE or overloaded, with jittered
+/// exponential backoff, honouring `RetryInfo`, at most `attempts` times in all and within
+/// the process's retry budget.
+pub async fn retry_read<T, F, Fut>(attempts: u32, call: F) -> Result<T, Status>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Status>>,
 {
-    let mut delay = Duration::from_millis(25);
-    let mut attempt = 1;
-    loop {
-        match call().await {
-            Err(s) if s.code() == Code::Unavailable && attempt < attempts => {
-                tracing::debug!(attempt, "retrying a read after UNAVAILABLE");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_millis(400));
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+    let policy = retry::RetryPolicy { max_attempts: attempts, ..Default::default() };
+    retry::retry_with(&policy, retry::process_budget(), retry::Replay::Read, call).await
 }

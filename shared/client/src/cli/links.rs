@@ -23,14 +23,16 @@ pub enum LinkCommand {
     Invite {
         #[arg(value_parser = parse_tenant)]
         reseller: TenantId,
-        #[arg(long, default_value = "")]
+        /// Makes retries safe; a new one when not given.
+        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// The token's tenant, an enrolled indirect reseller, asks a provider for a link.
     Request {
         #[arg(value_parser = parse_tenant)]
         provider: TenantId,
-        #[arg(long, default_value = "")]
+        /// Makes retries safe; a new one when not given.
+        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// The side the link waits for agrees (`resellerLinks/…`).
@@ -67,7 +69,7 @@ impl LinkCommand {
                     reseller: format!("partners/{reseller}"),
                     ..Default::default()
                 };
-                c.create_reseller_link(pb::CreateResellerLinkRequest { reseller_link: Some(l), request_id }).await?
+                mutate!(c.create_reseller_link(pb::CreateResellerLinkRequest { reseller_link: Some(l), request_id }))?
             }
             Self::Request { provider, request_id } => {
                 let l = pb::ResellerLink {
@@ -75,15 +77,18 @@ impl LinkCommand {
                     reseller: format!("partners/{}", me()?),
                     ..Default::default()
                 };
-                c.create_reseller_link(pb::CreateResellerLinkRequest { reseller_link: Some(l), request_id }).await?
+                mutate!(c.create_reseller_link(pb::CreateResellerLinkRequest { reseller_link: Some(l), request_id }))?
             }
-            Self::Approve { name } => {
-                c.approve_reseller_link(pb::ApproveResellerLinkRequest { name, request_id: String::new() }).await?
-            }
-            Self::End { name, reason } => {
-                c.end_reseller_link(pb::EndResellerLinkRequest { name, reason, request_id: String::new() }).await?
-            }
-            Self::Get { name } => c.get_reseller_link(pb::GetResellerLinkRequest { name }).await?,
+            Self::Approve { name } => mutate!(c.approve_reseller_link(pb::ApproveResellerLinkRequest {
+                name,
+                request_id: crate::retry::new_request_id()
+            }))?,
+            Self::End { name, reason } => mutate!(c.end_reseller_link(pb::EndResellerLinkRequest {
+                name,
+                reason,
+                request_id: crate::retry::new_request_id()
+            }))?,
+            Self::Get { name } => read!(c.get_reseller_link(pb::GetResellerLinkRequest { name }))?,
             Self::List { state, page_size, page_token } => {
                 use pb::reseller_link::State;
                 let state = state.map_or(0, |s| match s {
@@ -93,7 +98,7 @@ impl LinkCommand {
                     LinkStateArg::Ended => State::Ended as i32,
                 });
                 let req = pb::ListResellerLinksRequest { page_size, page_token, state };
-                return print(c.list_reseller_links(req).await?.get_ref(), g.json);
+                return print(read!(c.list_reseller_links(req))?.get_ref(), g.json);
             }
             Self::Watch { name } => {
                 let mut stream = c.watch_reseller_link(pb::WatchResellerLinkRequest { name }).await?.into_inner();

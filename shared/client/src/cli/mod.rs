@@ -1,4 +1,32 @@
-//! The `gccctl` commands: one module per service, sharing global options.
+//! The `gccctl` commands: one module per service, sharing global options. Every call is
+//! retried as `crate::retry` allows: reads always, mutations because `gccctl` gives each
+//! one a `request_id` (the caller's, or a new one).
+
+/// `c.method(request)`, a read, retried on UNAVAILABLE or overload.
+macro_rules! read {
+    ($c:ident . $m:ident ( $req:expr )) => {{
+        let req = $req;
+        let client = $c.clone();
+        $crate::retry::retry($crate::retry::Replay::Read, || {
+            let (mut client, req) = (client.clone(), req.clone());
+            async move { client.$m(req).await }
+        })
+        .await
+    }};
+}
+
+/// `c.method(request)`, a mutation carrying a `request_id`, so safe to retry.
+macro_rules! mutate {
+    ($c:ident . $m:ident ( $req:expr )) => {{
+        let req = $req;
+        let client = $c.clone();
+        $crate::retry::retry($crate::retry::Replay::Mutation { has_request_id: true }, || {
+            let (mut client, req) = (client.clone(), req.clone());
+            async move { client.$m(req).await }
+        })
+        .await
+    }};
+}
 
 mod links;
 mod ordering;

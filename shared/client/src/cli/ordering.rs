@@ -65,7 +65,8 @@ pub enum OrderCommand {
         #[arg(long = "line", value_parser = parse_line, required = true)]
         lines: Vec<LineArg>,
         /// A UUID that makes a retry safe.
-        #[arg(long, default_value = "")]
+        /// Makes retries safe; a new one when not given.
+        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show one order (`orders/…`).
@@ -102,7 +103,7 @@ fn customer_filter(customer: Option<TenantId>) -> String {
 
 impl OffersCommand {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
-        let mut c = g.connect(&g.ordering_endpoint)?.ordering();
+        let c = g.connect(&g.ordering_endpoint)?.ordering();
         match self {
             Self::List { segment, family, page_size, page_token } => {
                 let segment = segment.map_or(pb::Segment::Unspecified, |s| match s {
@@ -112,11 +113,11 @@ impl OffersCommand {
                 let family = family.map_or(OfferFamily::Unspecified, OfferFamily::from);
                 let req =
                     pb::ListOffersRequest { page_size, page_token, segment: segment as i32, family: family as i32 };
-                print(c.list_offers(req).await?.get_ref(), g.json)
+                print(read!(c.list_offers(req))?.get_ref(), g.json)
             }
             Self::Purchasable { customer } => {
                 let req = pb::ListPurchasableOffersRequest { customer: format!("customers/{customer}") };
-                print(c.list_purchasable_offers(req).await?.get_ref(), g.json)
+                print(read!(c.list_purchasable_offers(req))?.get_ref(), g.json)
             }
         }
     }
@@ -124,7 +125,7 @@ impl OffersCommand {
 
 impl OrderCommand {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
-        let mut c = g.connect(&g.ordering_endpoint)?.ordering();
+        let c = g.connect(&g.ordering_endpoint)?.ordering();
         match self {
             Self::Place { customer, lines, request_id } => {
                 let order = pb::Order {
@@ -136,12 +137,12 @@ impl OrderCommand {
                     ..Default::default()
                 };
                 let req = pb::PlaceOrderRequest { order: Some(order), request_id };
-                print(c.place_order(req).await?.get_ref(), g.json)
+                print(mutate!(c.place_order(req))?.get_ref(), g.json)
             }
-            Self::Get { name } => print(c.get_order(pb::GetOrderRequest { name }).await?.get_ref(), g.json),
+            Self::Get { name } => print(read!(c.get_order(pb::GetOrderRequest { name }))?.get_ref(), g.json),
             Self::List { customer, page_size, page_token } => {
                 let req = pb::ListOrdersRequest { page_size, page_token, customer: customer_filter(customer) };
-                print(c.list_orders(req).await?.get_ref(), g.json)
+                print(read!(c.list_orders(req))?.get_ref(), g.json)
             }
         }
     }
@@ -149,11 +150,11 @@ impl OrderCommand {
 
 impl SubscriptionsCommand {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
-        let mut c = g.connect(&g.ordering_endpoint)?.ordering();
+        let c = g.connect(&g.ordering_endpoint)?.ordering();
         match self {
             Self::List { customer, page_size, page_token } => {
                 let req = pb::ListSubscriptionsRequest { page_size, page_token, customer: customer_filter(customer) };
-                print(c.list_subscriptions(req).await?.get_ref(), g.json)
+                print(read!(c.list_subscriptions(req))?.get_ref(), g.json)
             }
         }
     }

@@ -54,7 +54,8 @@ pub enum PartnerCommand {
         /// provider approves the link, or this accepts its invitation).
         #[arg(long, value_parser = parse_tenant)]
         indirect_provider: Option<TenantId>,
-        #[arg(long, default_value = "")]
+        /// Makes retries safe; a new one when not given.
+        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show a partner (default: the token's tenant).
@@ -89,7 +90,8 @@ pub enum ValidationCommand {
         contact_email: String,
         #[arg(long, default_value = "")]
         details: String,
-        #[arg(long, default_value = "")]
+        /// Makes retries safe; a new one when not given.
+        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show one validation (`partnerValidations/…`).
@@ -132,7 +134,7 @@ pub enum ValidationCommand {
 
 impl PartnerCommand {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
-        let mut c = g.connect(&g.partner_endpoint)?.partner();
+        let c = g.connect(&g.partner_endpoint)?.partner();
         match self {
             Self::Enroll { legal_name, partner_type, azure_gcc_tenant_id, indirect_provider, request_id } => {
                 let partner = pb::Partner {
@@ -142,7 +144,7 @@ impl PartnerCommand {
                     indirect_provider: indirect_provider.map(|t| format!("partners/{t}")).unwrap_or_default(),
                     ..Default::default()
                 };
-                let r = c.enroll_partner(pb::EnrollPartnerRequest { partner: Some(partner), request_id }).await?;
+                let r = mutate!(c.enroll_partner(pb::EnrollPartnerRequest { partner: Some(partner), request_id }))?;
                 print(r.get_ref(), g.json)
             }
             Self::Get { tenant } => {
@@ -150,15 +152,15 @@ impl PartnerCommand {
                     Some(t) => format!("partners/{t}"),
                     None => format!("partners/{}", token_tenant(g)?),
                 };
-                print(c.get_partner(pb::GetPartnerRequest { name }).await?.get_ref(), g.json)
+                print(read!(c.get_partner(pb::GetPartnerRequest { name }))?.get_ref(), g.json)
             }
             Self::List { page_size, page_token } => {
                 let req = pb::ListPartnersRequest { page_size, page_token, partner_type: 0 };
-                print(c.list_partners(req).await?.get_ref(), g.json)
+                print(read!(c.list_partners(req))?.get_ref(), g.json)
             }
             Self::Lookup { tenant } => {
                 let req = pb::LookupTransactingPartnerRequest { tenant_id: tenant.to_string() };
-                print(c.lookup_transacting_partner(req).await?.get_ref(), g.json)
+                print(read!(c.lookup_transacting_partner(req))?.get_ref(), g.json)
             }
         }
     }
@@ -182,9 +184,9 @@ impl ValidationCommand {
                     ..Default::default()
                 };
                 let req = pb::SubmitPartnerValidationRequest { partner_validation: Some(body), request_id };
-                c.submit_partner_validation(req).await?
+                mutate!(c.submit_partner_validation(req))?
             }
-            Self::Get { name } => c.get_partner_validation(pb::GetPartnerValidationRequest { name }).await?,
+            Self::Get { name } => read!(c.get_partner_validation(pb::GetPartnerValidationRequest { name }))?,
             Self::List { state, overdue, page_size, page_token } => {
                 use pb::partner_validation::State;
                 let state = state.map_or(0, |s| match s {
@@ -200,27 +202,34 @@ impl ValidationCommand {
                     overdue_only: overdue,
                     partner: String::new(),
                 };
-                return print(c.list_partner_validations(req).await?.get_ref(), g.json);
+                return print(read!(c.list_partner_validations(req))?.get_ref(), g.json);
             }
-            Self::Approve { name } => {
-                c.approve_partner_validation(pb::ApprovePartnerValidationRequest { name, request_id: String::new() })
-                    .await?
-            }
+            Self::Approve { name } => mutate!(c.approve_partner_validation(pb::ApprovePartnerValidationRequest {
+                name,
+                request_id: crate::retry::new_request_id()
+            }))?,
             Self::Reject { name, reason } => {
-                c.reject_partner_validation(pb::RejectPartnerValidationRequest {
+                mutate!(c.reject_partner_validation(pb::RejectPartnerValidationRequest {
                     name,
                     reason,
-                    request_id: String::new(),
-                })
-                .await?
+                    request_id: crate::retry::new_request_id(),
+                }))?
             }
             Self::RequestInfo { name, question } => {
-                let req = pb::RequestPartnerValidationInformationRequest { name, question, request_id: String::new() };
-                c.request_partner_validation_information(req).await?
+                let req = pb::RequestPartnerValidationInformationRequest {
+                    name,
+                    question,
+                    request_id: crate::retry::new_request_id(),
+                };
+                mutate!(c.request_partner_validation_information(req))?
             }
             Self::Answer { name, answer } => {
-                let req = pb::ProvidePartnerValidationInformationRequest { name, answer, request_id: String::new() };
-                c.provide_partner_validation_information(req).await?
+                let req = pb::ProvidePartnerValidationInformationRequest {
+                    name,
+                    answer,
+                    request_id: crate::retry::new_request_id(),
+                };
+                mutate!(c.provide_partner_validation_information(req))?
             }
             Self::Watch { name } => {
                 let mut stream =

@@ -74,7 +74,8 @@ pub enum CustomerCommand {
     Create {
         #[command(flatten)]
         profile: ProfileArgs,
-        #[arg(long, default_value = "")]
+        /// Makes retries safe; a new one when not given.
+        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show a customer the token's partner manages.
@@ -106,7 +107,8 @@ pub enum RelationshipCommand {
         /// Only a customer with this domain may accept.
         #[arg(long)]
         bound_domain: Option<String>,
-        #[arg(long, default_value = "")]
+        /// Makes retries safe; a new one when not given.
+        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show one invitation (`relationshipRequests/…`), without its link.
@@ -143,7 +145,8 @@ pub enum RelationshipCommand {
         invitation_token: String,
         #[command(flatten)]
         profile: ProfileArgs,
-        #[arg(long, default_value = "")]
+        /// Makes retries safe; a new one when not given.
+        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// End a relationship: a partner's admin its own, a customer's admin with --partner.
@@ -166,20 +169,20 @@ pub enum RelationshipCommand {
 
 impl CustomerCommand {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
-        let mut c = g.connect(&g.relationships_endpoint)?.relationships();
+        let c = g.connect(&g.relationships_endpoint)?.relationships();
         match self {
             Self::Create { profile, request_id } => {
                 let customer = pb::Customer { company_profile: Some(profile.into_profile()), ..Default::default() };
                 let req = pb::CreateCustomerRequest { customer: Some(customer), request_id };
-                print(c.create_customer(req).await?.get_ref(), g.json)
+                print(mutate!(c.create_customer(req))?.get_ref(), g.json)
             }
             Self::Get { customer } => {
                 let req = pb::GetCustomerRequest { name: format!("customers/{customer}") };
-                print(c.get_customer(req).await?.get_ref(), g.json)
+                print(read!(c.get_customer(req))?.get_ref(), g.json)
             }
             Self::List { name_prefix, domain_prefix, page_size, page_token } => {
                 let req = pb::ListCustomersRequest { page_size, page_token, name_prefix, domain_prefix };
-                print(c.list_customers(req).await?.get_ref(), g.json)
+                print(read!(c.list_customers(req))?.get_ref(), g.json)
             }
         }
     }
@@ -188,7 +191,6 @@ impl CustomerCommand {
 impl RelationshipCommand {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
         let mut c = g.connect(&g.relationships_endpoint)?.relationships();
-        let no_id = String::new;
         let invitation = match self {
             Self::Invite { bound_tenant, bound_domain, request_id } => {
                 let binding = pb::RelationshipRequest {
@@ -197,9 +199,9 @@ impl RelationshipCommand {
                     ..Default::default()
                 };
                 let req = pb::CreateRelationshipRequestRequest { relationship_request: Some(binding), request_id };
-                c.create_relationship_request(req).await?
+                mutate!(c.create_relationship_request(req))?
             }
-            Self::Get { name } => c.get_relationship_request(pb::GetRelationshipRequestRequest { name }).await?,
+            Self::Get { name } => read!(c.get_relationship_request(pb::GetRelationshipRequestRequest { name }))?,
             Self::List { state, page_size, page_token } => {
                 use pb::relationship_request::State;
                 let state = state.map_or(0, |s| match s {
@@ -209,7 +211,7 @@ impl RelationshipCommand {
                     InvitationStateArg::Revoked => State::Revoked as i32,
                 });
                 let req = pb::ListRelationshipRequestsRequest { page_size, page_token, state };
-                return print(c.list_relationship_requests(req).await?.get_ref(), g.json);
+                return print(read!(c.list_relationship_requests(req))?.get_ref(), g.json);
             }
             Self::EditEmail { name, subject, body, body_file } => {
                 let email_body = match (body, body_file) {
@@ -222,38 +224,38 @@ impl RelationshipCommand {
                     name,
                     email_subject: subject,
                     email_body,
-                    request_id: no_id(),
+                    request_id: crate::retry::new_request_id(),
                 };
-                c.update_relationship_request_email(req).await?
+                mutate!(c.update_relationship_request_email(req))?
             }
-            Self::Resend { name } => {
-                c.resend_relationship_request(pb::ResendRelationshipRequestRequest { name, request_id: no_id() })
-                    .await?
-            }
-            Self::Revoke { name } => {
-                c.revoke_relationship_request(pb::RevokeRelationshipRequestRequest { name, request_id: no_id() })
-                    .await?
-            }
+            Self::Resend { name } => mutate!(c.resend_relationship_request(pb::ResendRelationshipRequestRequest {
+                name,
+                request_id: crate::retry::new_request_id()
+            }))?,
+            Self::Revoke { name } => mutate!(c.revoke_relationship_request(pb::RevokeRelationshipRequestRequest {
+                name,
+                request_id: crate::retry::new_request_id()
+            }))?,
             Self::Accept { invitation_token: link, profile, request_id } => {
                 let invitation_token = link.rsplit_once("token=").map_or(link.as_str(), |(_, t)| t).to_owned();
                 let company_profile = profile.given().then(|| profile.into_profile());
                 let req = pb::AcceptRelationshipRequestRequest { invitation_token, company_profile, request_id };
-                return print(c.accept_relationship_request(req).await?.get_ref(), g.json);
+                return print(mutate!(c.accept_relationship_request(req))?.get_ref(), g.json);
             }
             Self::End { customer, partner } => {
                 let req = pb::RevokeCustomerRelationshipRequest {
                     customer: format!("customers/{customer}"),
                     partner: partner.map(|p| format!("partners/{p}")).unwrap_or_default(),
-                    request_id: no_id(),
+                    request_id: crate::retry::new_request_id(),
                 };
-                return print(c.revoke_customer_relationship(req).await?.get_ref(), g.json);
+                return print(mutate!(c.revoke_customer_relationship(req))?.get_ref(), g.json);
             }
             Self::Check { customer, partner } => {
                 let req = pb::CheckCustomerManagementRequest {
                     customer: format!("customers/{customer}"),
                     partner: partner.map(|p| format!("partners/{p}")).unwrap_or_default(),
                 };
-                return print(c.check_customer_management(req).await?.get_ref(), g.json);
+                return print(read!(c.check_customer_management(req))?.get_ref(), g.json);
             }
             Self::Watch => {
                 let mut stream = c.watch_relationship_events(pb::WatchRelationshipEventsRequest {}).await?.into_inner();

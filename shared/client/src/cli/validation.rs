@@ -87,7 +87,8 @@ pub struct Submission {
     /// An existing customer this validation is for.
     #[arg(long, value_parser = parse_tenant)]
     customer: Option<TenantId>,
-    #[arg(long, default_value = "")]
+    /// Makes retries safe; a new one when not given.
+    #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
     request_id: String,
 }
 
@@ -149,7 +150,8 @@ pub enum CodeCommand {
         code: String,
         #[arg(long, value_parser = parse_tenant)]
         customer: TenantId,
-        #[arg(long, default_value = "")]
+        /// Makes retries safe; a new one when not given.
+        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
 }
@@ -170,8 +172,8 @@ impl ValidationCommand {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
         let mut c = g.connect(&g.validation_endpoint)?.validation();
         let reply = match self {
-            Self::Submit(s) => c.submit_customer_validation(submission(*s)).await?,
-            Self::Get { name } => c.get_customer_validation(pb::GetCustomerValidationRequest { name }).await?,
+            Self::Submit(s) => mutate!(c.submit_customer_validation(submission(*s)))?,
+            Self::Get { name } => read!(c.get_customer_validation(pb::GetCustomerValidationRequest { name }))?,
             Self::List { state, overdue, page_size, page_token } => {
                 use pb::customer_validation::State;
                 let state = state.map_or(0, |s| match s {
@@ -181,26 +183,32 @@ impl ValidationCommand {
                     StateArg::Rejected => State::Rejected as i32,
                 });
                 let req = pb::ListCustomerValidationsRequest { page_size, page_token, state, overdue_only: overdue };
-                return print(c.list_customer_validations(req).await?.get_ref(), g.json);
+                return print(read!(c.list_customer_validations(req))?.get_ref(), g.json);
             }
             Self::Approve { name, uses } => {
-                let req = pb::ApproveCustomerValidationRequest { name, code_uses: uses, request_id: String::new() };
-                c.approve_customer_validation(req).await?
+                let req = pb::ApproveCustomerValidationRequest {
+                    name,
+                    code_uses: uses,
+                    request_id: crate::retry::new_request_id(),
+                };
+                mutate!(c.approve_customer_validation(req))?
             }
             Self::Reject { name, reason } => {
-                c.reject_customer_validation(pb::RejectCustomerValidationRequest {
+                mutate!(c.reject_customer_validation(pb::RejectCustomerValidationRequest {
                     name,
                     reason,
-                    request_id: String::new(),
-                })
-                .await?
+                    request_id: crate::retry::new_request_id(),
+                }))?
             }
-            Self::Contact { name, note } => {
-                c.contact_customer(pb::ContactCustomerRequest { name, note, request_id: String::new() }).await?
-            }
+            Self::Contact { name, note } => mutate!(c.contact_customer(pb::ContactCustomerRequest {
+                name,
+                note,
+                request_id: crate::retry::new_request_id()
+            }))?,
             Self::Resume { name } => {
-                let req = pb::ResumeCustomerValidationReviewRequest { name, request_id: String::new() };
-                c.resume_customer_validation_review(req).await?
+                let req =
+                    pb::ResumeCustomerValidationReviewRequest { name, request_id: crate::retry::new_request_id() };
+                mutate!(c.resume_customer_validation_review(req))?
             }
             Self::Watch { name } => {
                 let mut s =
@@ -269,11 +277,11 @@ fn submission(s: Submission) -> pb::SubmitCustomerValidationRequest {
 
 impl CodeCommand {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
-        let mut c = g.connect(&g.validation_endpoint)?.validation();
+        let c = g.connect(&g.validation_endpoint)?.validation();
         match self {
             Self::List { include_spent } => {
                 let req = pb::ListValidationCodesRequest { include_spent, ..Default::default() };
-                print(c.list_validation_codes(req).await?.get_ref(), g.json)
+                print(read!(c.list_validation_codes(req))?.get_ref(), g.json)
             }
             Self::Apply { code, customer, request_id } => {
                 let validation_code =
@@ -283,7 +291,7 @@ impl CodeCommand {
                     customer: format!("customers/{customer}"),
                     request_id,
                 };
-                print(c.apply_validation_code(req).await?.get_ref(), g.json)
+                print(mutate!(c.apply_validation_code(req))?.get_ref(), g.json)
             }
         }
     }
@@ -291,14 +299,14 @@ impl CodeCommand {
 
 /// `gccctl special-qualifications CUSTOMER` (R12, R16).
 pub async fn qualifications(g: &Global, customer: TenantId) -> anyhow::Result<()> {
-    let mut c = g.connect(&g.validation_endpoint)?.validation();
+    let c = g.connect(&g.validation_endpoint)?.validation();
     let req = pb::ListSpecialQualificationsRequest { customer: format!("customers/{customer}") };
-    print(c.list_special_qualifications(req).await?.get_ref(), g.json)
+    print(read!(c.list_special_qualifications(req))?.get_ref(), g.json)
 }
 
 impl Check {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
-        let mut c = g.connect(&g.validation_endpoint)?.validation();
+        let c = g.connect(&g.validation_endpoint)?.validation();
         let families: Vec<OfferFamily> = if self.families.is_empty() {
             vec![OfferFamily::Office365, OfferFamily::Dynamics365, OfferFamily::Ems, OfferFamily::PowerBi]
         } else {
@@ -309,6 +317,6 @@ impl Check {
             offer_families: families.into_iter().map(|f| f as i32).collect(),
             partner: self.partner.map(|p| format!("partners/{p}")).unwrap_or_default(),
         };
-        print(c.check_eligibility(req).await?.get_ref(), g.json)
+        print(read!(c.check_eligibility(req))?.get_ref(), g.json)
     }
 }
