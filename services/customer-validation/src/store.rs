@@ -387,7 +387,7 @@ async fn grant(
         AuditEntry { action: "validation_code.apply", target: &target, outcome: "ok", detail: detail.clone() },
     )
     .await?;
-    audit::emit(conn, to_micros(now), "gcc.validation.v1.special_qualification_granted", &target, &detail).await?;
+    audit::emit(conn, to_micros(now), "gcc.validation.v1.special_qualification.granted", &target, &detail).await?;
     Ok(q)
 }
 

@@ -142,7 +142,7 @@ impl Store {
             "gcc_checked": order.gcc_checked,
         });
         let at = to_micros(now);
-        batch.push(audit::event_statement(at, "gcc.ordering.v1.order_placed", &target, &detail));
+        batch.push(audit::event_statement(at, "gcc.ordering.v1.order.placed", &target, &detail));
         batch.push(audit::entry_statement(
             caller,
             at,

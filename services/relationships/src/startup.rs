@@ -106,5 +106,7 @@ pub async fn build_with_key(
         .max_decoding_message_size(args.max_message_bytes)
         .max_encoding_message_size(args.max_message_bytes);
     let service = InterceptedService::new(service, AuthInterceptor::new(verifier, DOMAIN));
+    // Committed events leave the process at least once (NATS, when configured).
+    gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
     Running::serve(args, DOMAIN, service, listener, db).await
 }

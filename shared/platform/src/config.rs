@@ -43,6 +43,8 @@ pub struct ServerArgs {
     pub review_time_zone: chrono_tz::Tz,
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub events: crate::relay::EventsArgs,
 }
 
 impl ServerArgs {

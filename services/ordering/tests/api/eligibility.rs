@@ -37,7 +37,7 @@ async fn r18_a_validated_managed_customer_of_a_gcc_partner_gets_one_subscription
     assert_eq!(w.get_order(&admin(partner), &order.name).await.unwrap(), order);
     assert_eq!(w.count("orders").await, 1);
     assert_eq!(w.count("audit_log WHERE action = 'order.place'").await, 1);
-    assert_eq!(w.count("outbox WHERE topic = 'gcc.ordering.v1.order_placed'").await, 1);
+    assert_eq!(w.count("outbox WHERE topic = 'gcc.ordering.v1.order.placed'").await, 1);
 }
 
 #[tokio::test]

@@ -122,7 +122,7 @@ impl Store {
                 let target = format!("partners/{}", partner.tenant);
                 let detail = serde_json::json!({ "partner_type": partner.partner_type.as_str(), "legal_name": partner.legal_name });
                 audit::record(conn, &caller, to_micros(now), AuditEntry { action: "partner.enroll", target: &target, outcome: "ok", detail: detail.clone() }).await?;
-                audit::emit(conn, to_micros(now), "gcc.partner.v1.partner_enrolled", &target, &detail).await?;
+                audit::emit(conn, to_micros(now), "gcc.partner.v1.partner.enrolled", &target, &detail).await?;
                 // R1a: naming a provider asks it for a link; the reseller transacts through
                 // it only once the link is active.
                 let link = match new.indirect_provider {
