@@ -24,11 +24,9 @@ impl ValidationApi {
             let fingerprint = format!("{}/{}", caller.tenant, body.include_spent);
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.codes(caller.tenant, body.include_spent, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |c| c.code.clone(), &fingerprint);
-            Ok(pb::ListValidationCodesResponse {
-                validation_codes: rows.iter().map(convert::code).collect(),
-                next_page_token,
-            })
+            let (validation_codes, next_page_token) =
+                page.finish(rows, |c| c.code.clone(), convert::code, self.0.max_message_bytes)?;
+            Ok(pb::ListValidationCodesResponse { validation_codes, next_page_token })
         })
         .await
     }

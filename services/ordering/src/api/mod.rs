@@ -37,6 +37,8 @@ pub struct State {
     pub facts: FactSource,
     /// Deadline of a call to another service when the caller set none (or a longer one).
     pub dependency_timeout: Duration,
+    /// The response size limit, which a List page stays within.
+    pub max_message_bytes: usize,
 }
 
 #[derive(Clone)]

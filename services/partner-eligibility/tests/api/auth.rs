@@ -15,6 +15,7 @@ fn claims(tenant: TenantId) -> Claims {
         iss: ISSUER.into(),
         exp: (chrono_now() + 3600) as u64,
         iat: None,
+        nbf: None,
     }
 }
 

@@ -32,6 +32,7 @@ impl TestApp {
     pub async fn spawn_with(extra: &[&str]) -> Self {
         let db = TestDb::fresh().await;
         let mut args = vec!["partner-eligibility", "--database-url", &db.url];
+        args.extend_from_slice(&gcc_testkit::reviewer_args());
         args.extend_from_slice(extra);
         let config = Config::try_parse_from(args).expect("test config");
         let clock = manual_clock();
