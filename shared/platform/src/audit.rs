@@ -97,20 +97,6 @@ fn row(caller: &Caller, now_us: i64, action: &str, target: &str, outcome: &str, 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn echoed_text_is_cut_on_a_character_boundary_with_a_marker() {
-        assert_eq!(truncate_echo("short"), "short");
-        let long = "é".repeat(300);
-        let cut = truncate_echo(&long);
-        assert!(cut.ends_with("…[truncated]"));
-        assert_eq!(cut.trim_end_matches("…[truncated]").chars().count(), MAX_ECHOED_CHARS);
-    }
-}
-
 /// Adds an event to the outbox.
 pub async fn emit(
     conn: &mut AnyConnection,
@@ -134,4 +120,18 @@ pub fn event_statement(now_us: i64, topic: &str, aggregate: &str, payload: &serd
     .bind(aggregate.to_owned())
     .bind(payload.to_string())
     .bind(now_us)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_text_is_cut_on_a_character_boundary_with_a_marker() {
+        assert_eq!(truncate_echo("short"), "short");
+        let long = "é".repeat(300);
+        let cut = truncate_echo(&long);
+        assert!(cut.ends_with("…[truncated]"));
+        assert_eq!(cut.trim_end_matches("…[truncated]").chars().count(), MAX_ECHOED_CHARS);
+    }
 }

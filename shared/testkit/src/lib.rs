@@ -2,6 +2,7 @@
 //! or PostgreSQL when `GCC_TEST_POSTGRES_URL` is set), tokens for each role, a manual
 //! clock, and helpers to read `ErrorInfo` from a `Status`.
 
+pub mod jwks;
 pub mod walk;
 
 use std::net::SocketAddr;
