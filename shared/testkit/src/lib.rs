@@ -147,3 +147,20 @@ pub fn reason(status: &tonic::Status) -> String {
 pub fn assert_refused(status: &tonic::Status, code: tonic::Code, expected_reason: &str) {
     assert_eq!((status.code(), reason(status).as_str()), (code, expected_reason), "unexpected status: {status:?}");
 }
+
+/// Reads `read` until it gives `expected` (or 10 s pass) and returns the last value: for
+/// what the servers write in the background, such as audit entries of refusals.
+pub async fn eventually_eq<F, Fut>(expected: i64, read: F) -> i64
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = i64>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let n = read().await;
+        if n == expected || tokio::time::Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
