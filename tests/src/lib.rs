@@ -10,7 +10,7 @@ use std::sync::Arc;
 use clap::Parser;
 use gcc_platform::time::{SharedClock, SystemClock};
 use gcc_testkit::walk::{InvitationKeyFile, Steps, merge_args};
-use gcc_testkit::{TestDb, channel, listener, verifier};
+use gcc_testkit::{REVIEWER_TENANT, TestDb, channel, listener, verifier};
 
 /// How to start the set.
 #[derive(Clone, Default)]
@@ -76,9 +76,13 @@ impl Stack {
             TestDb::fresh_on(pg).await,
         ];
         let key = InvitationKeyFile::new();
+        let reviewers: String = "--reviewer-tenants".into();
 
-        let partner_cfg: partner_eligibility::Config =
-            parse("partner-eligibility", vec!["--database-url".into(), dbs[0].url.clone()], &[])?;
+        let partner_cfg: partner_eligibility::Config = parse(
+            "partner-eligibility",
+            vec!["--database-url".into(), dbs[0].url.clone(), reviewers.clone(), REVIEWER_TENANT.into()],
+            &[],
+        )?;
         let partner = partner_eligibility::build(&partner_cfg, listener().await, clock.clone(), verifier()).await?;
 
         let rel_cfg: relationships::Config = parse(
@@ -98,6 +102,8 @@ impl Stack {
         let val_cfg: customer_validation::Config = parse(
             "customer-validation",
             vec![
+                reviewers,
+                REVIEWER_TENANT.into(),
                 "--database-url".into(),
                 dbs[2].url.clone(),
                 "--partner-endpoint".into(),

@@ -5,16 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gcc_client::Connection;
-use gcc_platform::auth::{AuthInterceptor, Verifier};
+use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;
-use gcc_platform::events::Hub;
+use gcc_platform::events::{Hub, Watchers};
 use gcc_platform::runtime::Running;
 use gcc_platform::time::{BusinessCalendar, SharedClock};
 use gcc_proto::validation::customer_validation_service_server::CustomerValidationServiceServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::service::interceptor::InterceptedService;
 
 use crate::api::{State, ValidationApi};
 use crate::error::DOMAIN;
@@ -64,6 +63,8 @@ pub async fn build(
     verifier: Arc<Verifier>,
 ) -> anyhow::Result<Application> {
     let args = &config.server;
+    // Reviewers decide here; without reviewer tenants nobody could.
+    args.auth.require_reviewer_tenants()?;
     let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
     let partner = Connection::lazy(&config.partner_endpoint, None, config.dependency_timeout)?;
     let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?;
@@ -76,11 +77,13 @@ pub async fn build(
         code_ttl: config.validation_code_ttl,
         eligibility_contact: config.eligibility_contact.clone(),
         dependency_timeout: config.dependency_timeout,
+        watchers: Watchers::new(args.limits.watch_limits(), DOMAIN),
+        max_message_bytes: args.max_message_bytes,
     });
     let service = CustomerValidationServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
         .max_encoding_message_size(args.max_message_bytes);
-    let service = InterceptedService::new(service, AuthInterceptor::new(verifier, DOMAIN));
+    let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
     gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
     Running::serve(args, DOMAIN, service, listener, db).await

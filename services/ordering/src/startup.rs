@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use gcc_client::Connection;
-use gcc_platform::auth::{AuthInterceptor, Verifier};
+use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;
 use gcc_platform::runtime::Running;
@@ -14,7 +14,6 @@ use gcc_platform::time::SharedClock;
 use gcc_proto::ordering::ordering_service_server::OrderingServiceServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::service::interceptor::InterceptedService;
 
 use crate::api::{OrderingApi, State};
 use crate::error::DOMAIN;
@@ -68,11 +67,12 @@ pub async fn build(
         facts: FactSource::new(validation, relationships),
         dependency_timeout: config.dependency_timeout,
         eligibility_contact: config.eligibility_contact.clone(),
+        max_message_bytes: args.max_message_bytes,
     });
     let service = OrderingServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
         .max_encoding_message_size(args.max_message_bytes);
-    let service = InterceptedService::new(service, AuthInterceptor::new(verifier, DOMAIN));
+    let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
     gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
     Running::serve(args, DOMAIN, service, listener, db).await

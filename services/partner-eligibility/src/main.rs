@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
     exit_code(
         async {
             let _telemetry = telemetry::init(SERVICE, config.server.log_format, None)?;
-            let verifier = config.server.auth.verifier()?;
+            let verifier = config.server.auth.verifier().await?;
             let listener = bind(config.server.listen, DEFAULT_PORT).await?;
             let app = partner_eligibility::build(&config, listener, Arc::new(SystemClock), verifier).await?;
             tracing::info!(addr = %app.local_addr(), "{SERVICE} serving");

@@ -3,16 +3,15 @@
 
 use std::sync::Arc;
 
-use gcc_platform::auth::{AuthInterceptor, Verifier};
+use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::ServerArgs;
 use gcc_platform::db::Db;
-use gcc_platform::events::Hub;
+use gcc_platform::events::{Hub, Watchers};
 use gcc_platform::runtime::Running;
 use gcc_platform::time::{BusinessCalendar, SharedClock};
 use gcc_proto::partner::partner_eligibility_service_server::PartnerEligibilityServiceServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::service::interceptor::InterceptedService;
 
 use crate::api::{PartnerApi, State};
 use crate::error::DOMAIN;
@@ -43,6 +42,8 @@ pub async fn build(
     verifier: Arc<Verifier>,
 ) -> anyhow::Result<Application> {
     let args = &config.server;
+    // Reviewers decide here; without reviewer tenants nobody could.
+    args.auth.require_reviewer_tenants()?;
     let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
     let api = PartnerApi::new(State {
         store: Store::new(db.clone()),
@@ -51,11 +52,13 @@ pub async fn build(
         hub: Hub::new(256),
         links: Hub::new(256),
         eligibility_contact: config.eligibility_contact.clone(),
+        watchers: Watchers::new(args.limits.watch_limits(), DOMAIN),
+        max_message_bytes: args.max_message_bytes,
     });
     let service = PartnerEligibilityServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
         .max_encoding_message_size(args.max_message_bytes);
-    let service = InterceptedService::new(service, AuthInterceptor::new(verifier, DOMAIN));
+    let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
     gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
     Running::serve(args, DOMAIN, service, listener, db).await

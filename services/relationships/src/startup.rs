@@ -6,16 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use gcc_platform::auth::{AuthInterceptor, Verifier};
+use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;
-use gcc_platform::events::Hub;
+use gcc_platform::events::{Hub, Watchers};
 use gcc_platform::runtime::Running;
 use gcc_platform::time::SharedClock;
 use gcc_proto::relationships::relationships_service_server::RelationshipsServiceServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::service::interceptor::InterceptedService;
 
 use crate::api::{PartnerDirectory, RelationshipsApi, State};
 use crate::domain::{InvitationKey, Links};
@@ -101,11 +100,13 @@ pub async fn build_with_key(
         links,
         invitation_ttl,
         dependency_timeout: args.request_timeout,
+        watchers: Watchers::new(args.limits.watch_limits(), DOMAIN),
+        max_message_bytes: args.max_message_bytes,
     });
     let service = RelationshipsServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
         .max_encoding_message_size(args.max_message_bytes);
-    let service = InterceptedService::new(service, AuthInterceptor::new(verifier, DOMAIN));
+    let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
     gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
     Running::serve(args, DOMAIN, service, listener, db).await

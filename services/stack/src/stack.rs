@@ -4,13 +4,15 @@
 //!
 //! With no token key configured it runs in development mode: it creates random keys under
 //! the data folder (once) — the HS256 token key that `gccctl dev-token` signs with, and
-//! the invitation-link key of relationships.
+//! the invitation-link key of relationships — and names one reviewer tenant, written to
+//! the data folder for `gccctl dev-token --role eligibility_reviewer`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use gcc_platform::TenantId;
 use gcc_platform::config::ServerArgs;
 use gcc_platform::runtime::shutdown_signal;
 use gcc_platform::telemetry;
@@ -19,6 +21,9 @@ use tokio::net::TcpListener;
 
 pub const DEV_KEY_FILE: &str = "dev-jwt-hs256.key";
 pub const INVITATION_KEY_FILE: &str = "invitation-hmac.key";
+pub const DEV_REVIEWER_TENANT_FILE: &str = "dev-reviewer-tenant";
+/// The eligibility team's tenant in development mode, unless --reviewer-tenants names one.
+pub const DEV_REVIEWER_TENANT: &str = "0e1f5a3c-7b2d-4c8e-9f10-a1b2c3d4e5f6";
 
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "gcc-stack", version, about = "Every GCC service in one process, SQLite under ./data")]
@@ -53,12 +58,18 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     let dev_mode = no_key_configured(&config.server);
     if dev_mode {
         config.server.auth.jwt_hs256_secret_file = Some(ensure_key(&config.data_dir, DEV_KEY_FILE)?);
+        if config.server.auth.reviewer_tenants.is_empty() {
+            config.server.auth.reviewer_tenants = vec![TenantId::parse(DEV_REVIEWER_TENANT)?];
+        }
+        let path = config.data_dir.join(DEV_REVIEWER_TENANT_FILE);
+        std::fs::write(&path, format!("{}\n", config.server.auth.reviewer_tenants[0]))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if config.invitation_key_file.is_none() {
         anyhow::ensure!(dev_mode, "configure --invitation-key-file (GCC_INVITATION_KEY_FILE) beside the token key");
         config.invitation_key_file = Some(ensure_key(&config.data_dir, INVITATION_KEY_FILE)?);
     }
-    let verifier = config.server.auth.verifier()?;
+    let verifier = config.server.auth.verifier().await?;
     let clock: SharedClock = Arc::new(SystemClock);
     let endpoint = |index: u16| format!("http://{}", service_addr(&config, index));
 
@@ -146,6 +157,10 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
         println!(
             "  export GCC_TOKEN=$(cargo run -q -p gcc-client --bin gccctl -- dev-token --role admin_agent --tenant <guid>)"
         );
+        println!(
+            "Reviewer tenant: {} (gccctl dev-token --role eligibility_reviewer uses it).",
+            config.server.auth.reviewer_tenants[0]
+        );
     }
     println!("\nStop with ctrl-c.");
 
@@ -163,7 +178,11 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
 
 fn no_key_configured(args: &ServerArgs) -> bool {
     let a = &args.auth;
-    a.jwt_hs256_secret_file.is_none() && a.jwt_rs256_public_key_file.is_none() && a.jwt_eddsa_public_key_file.is_none()
+    a.jwt_hs256_secret_file.is_none()
+        && a.jwt_rs256_public_key_file.is_none()
+        && a.jwt_eddsa_public_key_file.is_none()
+        && a.jwt_jwks_file.is_none()
+        && a.jwt_jwks_url.is_none()
 }
 
 /// The `index`-th service's address: the port after the previous one, from --listen

@@ -1,6 +1,10 @@
 //! The layer in front of every RPC: a span with the caller's trace context, load
-//! shedding, a deadline, and a guarantee that every error leaving the server carries an
-//! `ErrorInfo` (including errors tonic makes itself, such as an oversized message).
+//! shedding, a bound on the health and reflection streams (which need no token), a
+//! deadline, the mark that keeps a connection busy while its calls run, and a guarantee
+//! that every error leaving the server carries an `ErrorInfo` (including errors tonic
+//! makes itself, such as an oversized message).
+
+mod held;
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -13,12 +17,16 @@ use tower::{Layer, Service};
 use tracing::{Instrument, field};
 
 use crate::error::Problem;
+use crate::runtime::conn::ConnInfo;
 use crate::telemetry::adopt_remote_parent;
+use held::Held;
 
 /// Shared settings of the layer.
 #[derive(Debug)]
 pub struct Admission {
     permits: Arc<Semaphore>,
+    /// Health and reflection calls, held for the life of their response.
+    streams: Arc<Semaphore>,
     timeout: Duration,
     domain: &'static str,
 }
@@ -27,8 +35,13 @@ pub struct Admission {
 pub struct AdmissionLayer(Arc<Admission>);
 
 impl AdmissionLayer {
-    pub fn new(concurrency_limit: usize, timeout: Duration, domain: &'static str) -> Self {
-        Self(Arc::new(Admission { permits: Arc::new(Semaphore::new(concurrency_limit.max(1))), timeout, domain }))
+    pub fn new(concurrency_limit: usize, stream_limit: usize, timeout: Duration, domain: &'static str) -> Self {
+        Self(Arc::new(Admission {
+            permits: Arc::new(Semaphore::new(concurrency_limit.max(1))),
+            streams: Arc::new(Semaphore::new(stream_limit.max(1))),
+            timeout,
+            domain,
+        }))
     }
 }
 
@@ -77,41 +90,49 @@ where
             .map(|t| t.saturating_sub(Duration::from_millis(5)).min(cfg.timeout))
             .unwrap_or(cfg.timeout);
 
+        // The connection stays busy (not idle) while this call's response lives.
+        let call = req.extensions().get::<ConnInfo>().map(|c| c.activity.call());
+
         let fut = async move {
             let started = Instant::now();
-            let permit = if exempt {
-                None
-            } else {
-                match cfg.permits.clone().try_acquire_owned() {
-                    Ok(p) => Some(p),
-                    Err(_) => {
-                        let p = Problem::new(
-                            Code::ResourceExhausted,
-                            "OVERLOADED",
-                            "the server is at its concurrency limit; retry with backoff",
-                        )
-                        .with_retry(Duration::from_millis(50));
-                        return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
-                    }
+            if exempt {
+                // Probes skip shedding, but a client cannot hold unbounded health Watch
+                // or reflection streams open without a token.
+                let Ok(permit) = cfg.streams.clone().try_acquire_owned() else {
+                    let p = Problem::new(
+                        Code::ResourceExhausted,
+                        "STREAM_LIMIT_REACHED",
+                        "too many health and reflection calls are open; retry with backoff",
+                    )
+                    .with_retry(Duration::from_millis(500));
+                    return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
+                };
+                let result = inner.call(req).await;
+                return result.map(|r| Held::wrap(finish(r, &path, started, cfg.domain), Some(permit), call));
+            }
+            let Ok(permit) = cfg.permits.clone().try_acquire_owned() else {
+                let p = Problem::new(
+                    Code::ResourceExhausted,
+                    "OVERLOADED",
+                    "the server is at its concurrency limit; retry with backoff",
+                )
+                .with_retry(Duration::from_millis(50));
+                return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
+            };
+            let result = match tokio::time::timeout(deadline, inner.call(req)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let p = Problem::new(
+                        Code::DeadlineExceeded,
+                        "DEADLINE_EXCEEDED",
+                        format!("no answer within {deadline:?}"),
+                    );
+                    return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
                 }
             };
-            let result = if exempt {
-                inner.call(req).await
-            } else {
-                match tokio::time::timeout(deadline, inner.call(req)).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        let p = Problem::new(
-                            Code::DeadlineExceeded,
-                            "DEADLINE_EXCEEDED",
-                            format!("no answer within {deadline:?}"),
-                        );
-                        return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
-                    }
-                }
-            };
+            // Watch streams outlive their handler; they are bounded by their own limits.
             drop(permit);
-            result.map(|r| finish(r, &path, started, cfg.domain))
+            result.map(|r| Held::wrap(finish(r, &path, started, cfg.domain), None, call))
         };
         Box::pin(fut.instrument(span))
     }

@@ -1,9 +1,15 @@
 //! The append-only audit trail (who, tenant, what, when, outcome, trace id) and the
 //! outbox of events, both written in the transaction of the change they describe.
+//! Refusals and reviewers' reads change nothing; their entries go through the
+//! database's [`AuditSink`], off the caller's path.
+
+mod sink;
 
 use sqlx::AnyConnection;
 
-use crate::auth::Caller;
+pub use sink::{AuditSink, Row};
+
+use crate::auth::{Caller, Role};
 use crate::db::{Db, Statement};
 use crate::error::Problem;
 use crate::ids::new_id;
@@ -45,18 +51,49 @@ pub fn entry_statement(caller: &Caller, now_us: i64, entry: AuditEntry<'_>) -> S
     .bind(current_trace_id())
 }
 
-/// Records a refused request in a transaction of its own (the request itself wrote
-/// nothing). A failure to record is logged, never shown to the caller.
-pub async fn record_denial(db: &Db, caller: &Caller, now_us: i64, action: &str, target: &str, problem: &Problem) {
-    let result = async {
-        let mut tx = db.begin().await?;
-        let detail = serde_json::json!({ "code": format!("{:?}", problem.code), "message": problem.message });
-        record(&mut tx, caller, now_us, AuditEntry { action, target, outcome: problem.reason, detail }).await?;
-        tx.commit().await
+/// Longest caller-supplied text kept in an entry that the caller's refusal wrote, so
+/// that a refused request cannot make the server store what it sent.
+pub const MAX_ECHOED_CHARS: usize = 256;
+
+/// `s` cut to [`MAX_ECHOED_CHARS`] characters (on a character boundary), with a marker
+/// saying so.
+pub fn truncate_echo(s: &str) -> String {
+    match s.char_indices().nth(MAX_ECHOED_CHARS) {
+        None => s.to_owned(),
+        Some((cut, _)) => format!("{}…[truncated]", &s[..cut]),
     }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e, action, "could not record a denial in the audit log");
+}
+
+/// Records a refused request (which itself wrote nothing). Returns at once: the entry
+/// is queued and written in the background; caller-supplied text in it is truncated.
+pub async fn record_denial(db: &Db, caller: &Caller, now_us: i64, action: &str, target: &str, problem: &Problem) {
+    let detail = serde_json::json!({
+        "code": format!("{:?}", problem.code),
+        "message": truncate_echo(&problem.message),
+    });
+    db.audit().push(row(caller, now_us, action, target, problem.reason, detail));
+}
+
+/// Records that a reviewer read contact data (`names` are the resources read); callers
+/// without the reviewer role are not recorded. Returns at once, as [`record_denial`].
+pub fn record_reviewer_read(db: &Db, caller: &Caller, now_us: i64, action: &str, target: &str, names: &[&str]) {
+    if !caller.has(Role::EligibilityReviewer) || names.is_empty() {
+        return;
+    }
+    db.audit().push(row(caller, now_us, action, target, "ok", serde_json::json!({ "names": names })));
+}
+
+fn row(caller: &Caller, now_us: i64, action: &str, target: &str, outcome: &str, detail: serde_json::Value) -> Row {
+    Row {
+        id: new_id(),
+        at: now_us,
+        subject: truncate_echo(&caller.subject),
+        tenant: caller.tenant.to_string(),
+        action: action.to_owned(),
+        target: truncate_echo(target),
+        outcome: outcome.to_owned(),
+        detail: detail.to_string(),
+        trace_id: current_trace_id(),
     }
 }
 
@@ -83,4 +120,18 @@ pub fn event_statement(now_us: i64, topic: &str, aggregate: &str, payload: &serd
     .bind(aggregate.to_owned())
     .bind(payload.to_string())
     .bind(now_us)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_text_is_cut_on_a_character_boundary_with_a_marker() {
+        assert_eq!(truncate_echo("short"), "short");
+        let long = "é".repeat(300);
+        let cut = truncate_echo(&long);
+        assert!(cut.ends_with("…[truncated]"));
+        assert_eq!(cut.trim_end_matches("…[truncated]").chars().count(), MAX_ECHOED_CHARS);
+    }
 }

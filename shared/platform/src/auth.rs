@@ -1,15 +1,24 @@
-//! Identity: JWT bearer verification, the `Caller` that handlers see, and role checks.
-//! Health and reflection are served outside the interceptor and need no token.
+//! Identity: the claims of a JWT bearer token, the `Caller` that handlers see, role
+//! checks, and minting tokens. Verification is in `verifier`, rotating key sets in
+//! `jwks`, and the check in front of every service in `layer`. Health and reflection are
+//! served outside that check and need no token.
+
+mod jwks;
+mod layer;
+mod verifier;
 
 use std::sync::Arc;
 
-use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
-use tonic::{Code, Request, Status, service::Interceptor};
+use tonic::{Code, Request};
 
 use crate::error::Problem;
 use crate::ids::TenantId;
+
+pub use jwks::{Jwks, JwksSource};
+pub use layer::Authenticated;
+pub use verifier::{Verifier, VerifyingKey};
 
 /// What a caller may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,6 +58,8 @@ pub struct Claims {
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
 
 /// The verified caller of an RPC.
@@ -58,6 +69,10 @@ pub struct Caller {
     pub subject: String,
     roles: Vec<Role>,
     token: Arc<str>,
+}
+
+pub(crate) fn unauthenticated(reason: &'static str, message: &str) -> Problem {
+    Problem::new(Code::Unauthenticated, reason, message)
 }
 
 impl Caller {
@@ -84,127 +99,13 @@ impl Caller {
         &self.token
     }
 
-    /// The caller of a request that passed the `AuthInterceptor`.
+    /// The caller of a request that passed [`Authenticated`].
     pub fn of<T>(request: &Request<T>) -> Result<Caller, Problem> {
         request
             .extensions()
             .get::<Caller>()
             .cloned()
             .ok_or_else(|| unauthenticated("TOKEN_MISSING", "a bearer token is required"))
-    }
-}
-
-/// The key that verifies tokens.
-#[derive(Clone)]
-pub enum VerifyingKey {
-    Hs256(Vec<u8>),
-    Rs256Pem(Vec<u8>),
-    EdDsaPem(Vec<u8>),
-}
-
-/// Verifies bearer tokens against one key, audience and issuer.
-pub struct Verifier {
-    key: DecodingKey,
-    validation: Validation,
-}
-
-impl Verifier {
-    pub fn new(key: &VerifyingKey, audience: &str, issuer: &str) -> anyhow::Result<Self> {
-        let (key, alg) = match key {
-            VerifyingKey::Hs256(secret) => {
-                anyhow::ensure!(secret.len() >= 32, "an HS256 secret must be at least 32 bytes");
-                (DecodingKey::from_secret(secret), Algorithm::HS256)
-            }
-            VerifyingKey::Rs256Pem(pem) => (DecodingKey::from_rsa_pem(pem)?, Algorithm::RS256),
-            VerifyingKey::EdDsaPem(pem) => (DecodingKey::from_ed_pem(pem)?, Algorithm::EdDSA),
-        };
-        // Only the configured algorithm is accepted, so `alg: none` and algorithm
-        // confusion (an RS256 public key used as an HS256 secret) are refused.
-        let mut validation = Validation::new(alg);
-        validation.set_audience(&[audience]);
-        validation.set_issuer(&[issuer]);
-        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        validation.leeway = 30;
-        Ok(Self { key, validation })
-    }
-
-    pub fn verify(&self, token: &str) -> Result<Caller, Problem> {
-        if header_alg(token).is_some_and(|a| a.eq_ignore_ascii_case("none")) {
-            return Err(unauthenticated("TOKEN_ALGORITHM_NOT_ALLOWED", "unsigned tokens are refused"));
-        }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
-            let (reason, message) = match e.kind() {
-                ErrorKind::ExpiredSignature => ("TOKEN_EXPIRED", "the token has expired"),
-                ErrorKind::InvalidSignature => ("TOKEN_SIGNATURE_INVALID", "the token's signature does not verify"),
-                ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                    ("TOKEN_ALGORITHM_NOT_ALLOWED", "the token's algorithm is not accepted")
-                }
-                ErrorKind::InvalidAudience => ("TOKEN_AUDIENCE_MISMATCH", "the token is for another audience"),
-                ErrorKind::InvalidIssuer => ("TOKEN_ISSUER_MISMATCH", "the token is from another issuer"),
-                ErrorKind::MissingRequiredClaim(_) | ErrorKind::ImmatureSignature => {
-                    ("TOKEN_CLAIMS_INVALID", "the token's claims are incomplete")
-                }
-                _ => ("TOKEN_MALFORMED", "the token is not a well-formed JWT"),
-            };
-            unauthenticated(reason, message)
-        })?;
-        let claims = data.claims;
-        let tenant = TenantId::parse(&claims.tid)
-            .map_err(|_| unauthenticated("TOKEN_CLAIMS_INVALID", "the token's tid is not a tenant ID"))?;
-        if claims.sub.is_empty() {
-            return Err(unauthenticated("TOKEN_CLAIMS_INVALID", "the token has no subject"));
-        }
-        Ok(Caller {
-            tenant,
-            subject: claims.sub,
-            roles: claims.roles.iter().filter_map(|r| Role::parse(r)).collect(),
-            token: Arc::from(token),
-        })
-    }
-}
-
-fn header_alg(token: &str) -> Option<String> {
-    let header = token.split('.').next()?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    v.get("alg")?.as_str().map(str::to_owned)
-}
-
-fn unauthenticated(reason: &'static str, message: &str) -> Problem {
-    Problem::new(Code::Unauthenticated, reason, message)
-}
-
-/// Verifies the bearer token of every call and puts the `Caller` in its extensions.
-#[derive(Clone)]
-pub struct AuthInterceptor {
-    verifier: Arc<Verifier>,
-    domain: &'static str,
-}
-
-impl AuthInterceptor {
-    pub fn new(verifier: Arc<Verifier>, domain: &'static str) -> Self {
-        Self { verifier, domain }
-    }
-}
-
-impl Interceptor for AuthInterceptor {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request
-            .metadata()
-            .get("authorization")
-            .ok_or_else(|| unauthenticated("TOKEN_MISSING", "a bearer token is required").into_status(self.domain))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                unauthenticated("TOKEN_MALFORMED", "expected `authorization: Bearer <token>`").into_status(self.domain)
-            })?;
-        let caller = self.verifier.verify(token).map_err(|p| p.into_status(self.domain))?;
-        request.extensions_mut().insert(caller);
-        Ok(request)
     }
 }
 
@@ -241,11 +142,19 @@ impl Signer {
             iss: self.issuer.clone(),
             exp: u64::try_from(now + ttl_secs).unwrap_or(0),
             iat: u64::try_from(now).ok(),
+            nbf: None,
         };
         self.sign(&claims)
     }
 
     pub fn sign(&self, claims: &Claims) -> String {
-        jsonwebtoken::encode(&Header::new(self.alg), claims, &self.key).unwrap_or_default()
+        self.sign_with_kid(claims, None)
+    }
+
+    /// Signs with a `kid` in the header, as an issuer that publishes a JWKS does.
+    pub fn sign_with_kid(&self, claims: &Claims, kid: Option<&str>) -> String {
+        let mut header = Header::new(self.alg);
+        header.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(&header, claims, &self.key).unwrap_or_default()
     }
 }

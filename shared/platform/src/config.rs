@@ -1,6 +1,8 @@
 //! Configuration every server shares: flags with `GCC_…` environment fallbacks. Bad
 //! values stop the process with a clear message and a non-zero exit (clap's, or ours).
 
+mod limits;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,7 +10,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::auth::{Verifier, VerifyingKey};
+pub use limits::LimitArgs;
+
+use crate::auth::{Jwks, JwksSource, Verifier, VerifyingKey};
+use crate::ids::TenantId;
 use crate::telemetry::LogFormat;
 
 /// Runtime settings of one server.
@@ -42,6 +47,8 @@ pub struct ServerArgs {
     #[arg(long, env = "GCC_REVIEW_TIME_ZONE", default_value = "America/New_York", value_parser = parse_tz)]
     pub review_time_zone: chrono_tz::Tz,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub auth: AuthArgs,
     #[command(flatten)]
     pub events: crate::relay::EventsArgs,
@@ -65,32 +72,85 @@ pub struct AuthArgs {
     /// PEM file with the Ed25519 (EdDSA) public key of the token issuer.
     #[arg(long, env = "GCC_JWT_EDDSA_PUBLIC_KEY_FILE")]
     pub jwt_eddsa_public_key_file: Option<PathBuf>,
+    /// File with the issuer's JSON Web Key Set (keys chosen by `kid`, re-read periodically).
+    #[arg(long, env = "GCC_JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<PathBuf>,
+    /// http:// or https:// URL of the issuer's JSON Web Key Set.
+    #[arg(long, env = "GCC_JWT_JWKS_URL")]
+    pub jwt_jwks_url: Option<String>,
+    /// How often the key set is re-read (an unknown `kid` also re-reads it, at most every 30s).
+    #[arg(long, env = "GCC_JWT_JWKS_REFRESH", default_value = "5m", value_parser = parse_duration)]
+    pub jwt_jwks_refresh: Duration,
+    /// Longest lifetime (`exp` − `iat`) of an accepted token.
+    #[arg(long, env = "GCC_JWT_MAX_TOKEN_LIFETIME", default_value = "24h", value_parser = parse_duration)]
+    pub jwt_max_token_lifetime: Duration,
     /// Expected `aud` claim.
     #[arg(long, env = "GCC_JWT_AUDIENCE", default_value = "gcc")]
     pub jwt_audience: String,
     /// Expected `iss` claim.
     #[arg(long, env = "GCC_JWT_ISSUER", default_value = "gcc")]
     pub jwt_issuer: String,
+    /// Comma-separated tenant IDs of the eligibility reviewers: the `eligibility_reviewer`
+    /// role counts only in tokens of these tenants.
+    #[arg(long, env = "GCC_REVIEWER_TENANTS", value_delimiter = ',', value_parser = parse_tenant)]
+    pub reviewer_tenants: Vec<TenantId>,
 }
 
 impl AuthArgs {
-    pub fn key(&self) -> anyhow::Result<VerifyingKey> {
+    /// The configured key source; a JWKS is read once here.
+    pub async fn key(&self) -> anyhow::Result<VerifyingKey> {
         let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read key file {}", p.display()));
-        match (&self.jwt_hs256_secret_file, &self.jwt_rs256_public_key_file, &self.jwt_eddsa_public_key_file) {
-            (Some(p), None, None) => Ok(VerifyingKey::Hs256(trim_secret(read(p)?))),
-            (None, Some(p), None) => Ok(VerifyingKey::Rs256Pem(read(p)?)),
-            (None, None, Some(p)) => Ok(VerifyingKey::EdDsaPem(read(p)?)),
-            (None, None, None) => anyhow::bail!(
-                "no token key configured: set one of GCC_JWT_HS256_SECRET_FILE, GCC_JWT_RS256_PUBLIC_KEY_FILE or \
-                 GCC_JWT_EDDSA_PUBLIC_KEY_FILE (gcc-stack creates a development key under ./data)"
+        let jwks = |source| async move { Ok(VerifyingKey::Jwks(Jwks::load(source, self.jwt_jwks_refresh).await?)) };
+        let sources = [
+            self.jwt_hs256_secret_file.is_some(),
+            self.jwt_rs256_public_key_file.is_some(),
+            self.jwt_eddsa_public_key_file.is_some(),
+            self.jwt_jwks_file.is_some(),
+            self.jwt_jwks_url.is_some(),
+        ];
+        match sources.iter().filter(|s| **s).count() {
+            0 => anyhow::bail!(
+                "no token key configured: set one of GCC_JWT_HS256_SECRET_FILE, GCC_JWT_RS256_PUBLIC_KEY_FILE, \
+                 GCC_JWT_EDDSA_PUBLIC_KEY_FILE, GCC_JWT_JWKS_FILE or GCC_JWT_JWKS_URL (gcc-stack creates a \
+                 development key under ./data)"
             ),
-            _ => anyhow::bail!("configure exactly one token key, not several"),
+            1 => {}
+            _ => anyhow::bail!("configure exactly one token key source, not several"),
         }
+        if let Some(p) = &self.jwt_hs256_secret_file {
+            return Ok(VerifyingKey::Hs256(trim_secret(read(p)?)));
+        }
+        if let Some(p) = &self.jwt_rs256_public_key_file {
+            return Ok(VerifyingKey::Rs256Pem(read(p)?));
+        }
+        if let Some(p) = &self.jwt_eddsa_public_key_file {
+            return Ok(VerifyingKey::EdDsaPem(read(p)?));
+        }
+        if let Some(p) = &self.jwt_jwks_file {
+            return jwks(JwksSource::File(p.clone())).await;
+        }
+        let url = self.jwt_jwks_url.clone().unwrap_or_default();
+        jwks(JwksSource::Url(url)).await
     }
 
-    pub fn verifier(&self) -> anyhow::Result<Arc<Verifier>> {
-        let key = self.key()?;
-        Ok(Arc::new(Verifier::new(&key, &self.jwt_audience, &self.jwt_issuer).context("invalid token key")?))
+    pub async fn verifier(&self) -> anyhow::Result<Arc<Verifier>> {
+        let key = self.key().await?;
+        let verifier = Verifier::new(&key, &self.jwt_audience, &self.jwt_issuer)
+            .context("invalid token key")?
+            .with_max_lifetime(self.jwt_max_token_lifetime)
+            .with_reviewer_tenants(self.reviewer_tenants.iter().copied());
+        Ok(Arc::new(verifier))
+    }
+
+    /// For the services that serve reviewers' decisions: without reviewer tenants nobody
+    /// could review, so such a service refuses to start.
+    pub fn require_reviewer_tenants(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.reviewer_tenants.is_empty(),
+            "no reviewer tenants configured: set GCC_REVIEWER_TENANTS (--reviewer-tenants) to the eligibility \
+             team's tenant IDs, comma-separated"
+        );
+        Ok(())
     }
 }
 
@@ -115,6 +175,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "d" => Ok(Duration::from_secs(n * 86_400)),
         _ => Err(format!("{s:?} is not a duration such as 500ms, 10s or 5m")),
     }
+}
+
+fn parse_tenant(s: &str) -> Result<TenantId, String> {
+    TenantId::parse(s.trim()).map_err(|e| format!("{s:?}: {e}"))
 }
 
 fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {

@@ -17,6 +17,8 @@ mod batch;
 use batch::Pending;
 pub use batch::{Statement, WriteBatch};
 
+use crate::audit::AuditSink;
+
 /// The platform's own tables (idempotency, audit, outbox), in every service database.
 pub static PLATFORM_MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -60,6 +62,8 @@ pub struct Db {
     backend: Backend,
     /// SQLite: the task that commits [`WriteBatch`]es in groups on the writer.
     committer: Option<mpsc::UnboundedSender<Pending>>,
+    /// Audit entries written in the background (refusals, reviewers' reads).
+    audit: AuditSink,
 }
 
 impl Db {
@@ -79,7 +83,8 @@ impl Db {
                 .connect(url)
                 .await
                 .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?;
-            Self { writer: pool.clone(), reader: pool, backend: Backend::Postgres, committer: None }
+            let audit = AuditSink::start(pool.clone(), Backend::Postgres);
+            Self { writer: pool.clone(), reader: pool, backend: Backend::Postgres, committer: None, audit }
         } else {
             anyhow::bail!("unsupported database URL {:?}: use sqlite://PATH or postgres://…", redact(url));
         };
@@ -127,7 +132,8 @@ impl Db {
         tokio::spawn(checkpoint_in_background(reader.clone()));
         let (committer, pending) = mpsc::unbounded_channel();
         tokio::spawn(batch::commit_in_groups(writer.clone(), pending));
-        Ok(Self { writer, reader, backend: Backend::Sqlite, committer: Some(committer) })
+        let audit = AuditSink::start(writer.clone(), Backend::Sqlite);
+        Ok(Self { writer, reader, backend: Backend::Sqlite, committer: Some(committer), audit })
     }
 
     async fn migrate(&self, migrator: &Migrator) -> anyhow::Result<()> {
@@ -191,7 +197,14 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.reader).await.is_ok()
     }
 
+    /// The queue of audit entries written in the background.
+    pub fn audit(&self) -> &AuditSink {
+        &self.audit
+    }
+
+    /// Writes the queued audit entries, then closes the connections.
     pub async fn close(&self) {
+        self.audit.close().await;
         self.writer.close().await;
         self.reader.close().await;
     }

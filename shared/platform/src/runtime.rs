@@ -1,8 +1,14 @@
 //! Serving: health (NOT_SERVING until ready, on database loss and during shutdown),
-//! reflection v1, the admission layer, HTTP/2 settings, and a bounded graceful shutdown.
+//! reflection v1, the admission layer, HTTP/2 and connection bounds, and a graceful
+//! shutdown that first drains (NOT_SERVING while still serving), then stops within a bound.
+
+pub mod conn;
+mod running;
 
 use std::net::SocketAddr;
 use std::time::Duration;
+
+use futures::StreamExt;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -13,8 +19,12 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+pub use running::Running;
+
 use crate::admission::AdmissionLayer;
+use crate::config::LimitArgs;
 use crate::db::Db;
+use conn::TrackedIo;
 
 /// How one server runs.
 #[derive(Debug, Clone)]
@@ -24,6 +34,8 @@ pub struct RuntimeConfig {
     pub request_timeout: Duration,
     pub concurrency_limit: usize,
     pub shutdown_grace: Duration,
+    /// Streams, connections and the drain delay.
+    pub limits: LimitArgs,
 }
 
 /// Collects the services of one server.
@@ -73,18 +85,39 @@ impl ServerBuilder {
             health.set_service_status(name, ServingStatus::NotServing).await;
         }
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let router = tonic::transport::Server::builder()
+        let limits = &self.config.limits;
+        let nonzero = |d: Duration| (!d.is_zero()).then_some(d);
+        let mut server = tonic::transport::Server::builder()
+            // A client cannot open unbounded streams on one connection; past this, h2
+            // refuses the stream (REFUSED_STREAM).
+            .max_concurrent_streams(Some(limits.max_concurrent_streams))
             // Find dead peers on idle connections.
-            .http2_keepalive_interval(Some(Duration::from_secs(30)))
-            .http2_keepalive_timeout(Some(Duration::from_secs(10)))
-            // Spans, load shedding, deadlines and ErrorInfo for every RPC.
-            .layer(AdmissionLayer::new(self.config.concurrency_limit, self.config.request_timeout, self.config.domain))
+            .http2_keepalive_interval(nonzero(limits.http2_keepalive_interval))
+            .http2_keepalive_timeout(Some(limits.http2_keepalive_timeout));
+        if let Some(age) = limits.max_connection_age {
+            // Old connections close gracefully, so that clients re-resolve and spread
+            // over replicas; calls still running then get the shutdown grace.
+            server = server.max_connection_age(age).max_connection_age_grace(self.config.shutdown_grace);
+        }
+        let router = server
+            // Spans, load shedding, stream bounds, deadlines and ErrorInfo for every RPC.
+            .layer(AdmissionLayer::new(
+                self.config.concurrency_limit,
+                limits.health_streams_limit,
+                self.config.request_timeout,
+                self.config.domain,
+            ))
             .add_routes(self.routes.routes());
+        // Small RPCs: send at once rather than waiting for the peer's delayed ACK (the
+        // builder's own nodelay applies only to listeners it binds itself). Connections
+        // without calls close after the idle bound.
+        let idle = limits.max_connection_idle;
+        let incoming = TcpIncoming::from(listener)
+            .with_nodelay(Some(true))
+            .map(move |accepted| accepted.map(|io| TrackedIo::new(io, idle)));
         let task = tokio::spawn(async move {
             router
-                // Small RPCs: send at once rather than waiting for the peer's delayed ACK
-                // (the builder's own nodelay applies only to listeners it binds itself).
-                .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async {
+                .serve_with_incoming_shutdown(incoming, async {
                     let _ = stop_rx.await;
                 })
                 .await
@@ -101,6 +134,7 @@ impl ServerBuilder {
             health,
             names: self.names,
             grace: self.config.shutdown_grace,
+            drain_delay: self.config.limits.drain_delay,
         })
     }
 }
@@ -131,6 +165,7 @@ pub struct ServerHandle {
     health: HealthReporter,
     names: Vec<&'static str>,
     grace: Duration,
+    drain_delay: Duration,
 }
 
 impl ServerHandle {
@@ -150,11 +185,16 @@ impl ServerHandle {
         self.shutdown().await
     }
 
-    /// NOT_SERVING, stop accepting, let in-flight calls finish within the grace period,
-    /// then close whatever is left (long-lived streams).
+    /// NOT_SERVING; keep serving for the drain delay (so that load balancers see it and
+    /// send no new calls), then stop accepting, let in-flight calls finish within the
+    /// grace period, and close whatever is left (long-lived streams).
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         for name in self.names.iter().copied().chain([""]) {
             self.health.set_service_status(name, ServingStatus::NotServing).await;
+        }
+        if !self.drain_delay.is_zero() {
+            tracing::info!(drain_delay = ?self.drain_delay, "draining before shutdown");
+            tokio::time::sleep(self.drain_delay).await;
         }
         if let Some(m) = self.monitor.take() {
             m.abort();
@@ -221,66 +261,6 @@ pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
-    }
-}
-
-/// A running service: its server and its database, stopped together.
-pub struct Running {
-    handle: ServerHandle,
-    db: Db,
-}
-
-impl Running {
-    /// Serves one authenticated gRPC service (already wrapped in the token check) with
-    /// the shared runtime settings of `args`, beside health and reflection.
-    pub async fn serve<S, RB>(
-        args: &crate::config::ServerArgs,
-        domain: &'static str,
-        service: S,
-        listener: TcpListener,
-        db: Db,
-    ) -> anyhow::Result<Self>
-    where
-        S: tower::Service<
-                http::Request<tonic::body::Body>,
-                Response = http::Response<RB>,
-                Error = std::convert::Infallible,
-            > + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-        RB: http_body::Body<Data = bytes::Bytes> + Send + 'static,
-        RB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        let handle = ServerBuilder::new(RuntimeConfig {
-            domain,
-            request_timeout: args.request_timeout,
-            concurrency_limit: args.concurrency_limit,
-            shutdown_grace: args.shutdown_grace,
-        })?
-        .add_service(service)
-        .start(listener, Some(db.clone()))
-        .await?;
-        Ok(Self { handle, db })
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.handle.local_addr()
-    }
-
-    /// Serves until `signal`, then shuts down gracefully and closes the database.
-    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
-        let result = self.handle.run_until(signal).await;
-        self.db.close().await;
-        result
-    }
-
-    pub async fn shutdown(self) -> anyhow::Result<()> {
-        let result = self.handle.shutdown().await;
-        self.db.close().await;
-        result
     }
 }
 

@@ -2,6 +2,7 @@
 //! or PostgreSQL when `GCC_TEST_POSTGRES_URL` is set), tokens for each role, a manual
 //! clock, and helpers to read `ErrorInfo` from a `Status`.
 
+pub mod jwks;
 pub mod walk;
 
 use std::net::SocketAddr;
@@ -21,6 +22,8 @@ pub const POSTGRES_ENV: &str = "GCC_TEST_POSTGRES_URL";
 pub const AUDIENCE: &str = "gcc";
 pub const ISSUER: &str = "gcc-test";
 const SECRET: &[u8] = b"gcc-testkit-hs256-secret-of-at-least-32-bytes";
+/// The eligibility team's tenant in tests: the only one whose reviewer role counts.
+pub const REVIEWER_TENANT: &str = "0e1f5a3c-7b2d-4c8e-9f10-a1b2c3d4e5f6";
 
 /// A database that exists for one test.
 pub struct TestDb {
@@ -76,9 +79,22 @@ pub fn backend() -> &'static str {
     if std::env::var(POSTGRES_ENV).is_ok_and(|v| !v.is_empty()) { "postgres" } else { "sqlite" }
 }
 
-/// The verifier every test server uses.
+/// The verifier every test server uses: reviewers count only from [`REVIEWER_TENANT`].
 pub fn verifier() -> Arc<Verifier> {
-    Arc::new(Verifier::new(&VerifyingKey::Hs256(SECRET.to_vec()), AUDIENCE, ISSUER).expect("test key"))
+    let verifier = Verifier::new(&VerifyingKey::Hs256(SECRET.to_vec()), AUDIENCE, ISSUER)
+        .expect("test key")
+        .with_reviewer_tenants([reviewer_tenant()]);
+    Arc::new(verifier)
+}
+
+pub fn reviewer_tenant() -> TenantId {
+    TenantId::parse(REVIEWER_TENANT).expect("tenant")
+}
+
+/// The flags that name [`REVIEWER_TENANT`] as the reviewers' tenant, for servers that
+/// need them to start.
+pub fn reviewer_args() -> [&'static str; 2] {
+    ["--reviewer-tenants", REVIEWER_TENANT]
 }
 
 /// Signs test tokens with the test key.
@@ -93,7 +109,7 @@ pub fn token(tenant: TenantId, roles: &[Role]) -> String {
 
 /// A reviewer from the eligibility team's own tenant.
 pub fn reviewer_token() -> String {
-    token(TenantId::parse("0e1f5a3c-7b2d-4c8e-9f10-a1b2c3d4e5f6").expect("tenant"), &[Role::EligibilityReviewer])
+    token(reviewer_tenant(), &[Role::EligibilityReviewer])
 }
 
 /// Wraps a message with a bearer token.
@@ -130,4 +146,21 @@ pub fn reason(status: &tonic::Status) -> String {
 #[track_caller]
 pub fn assert_refused(status: &tonic::Status, code: tonic::Code, expected_reason: &str) {
     assert_eq!((status.code(), reason(status).as_str()), (code, expected_reason), "unexpected status: {status:?}");
+}
+
+/// Reads `read` until it gives `expected` (or 10 s pass) and returns the last value: for
+/// what the servers write in the background, such as audit entries of refusals.
+pub async fn eventually_eq<F, Fut>(expected: i64, read: F) -> i64
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = i64>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let n = read().await;
+        if n == expected || tokio::time::Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -24,19 +24,16 @@ impl ValidationApi {
             let fingerprint = format!("{}/{}", caller.tenant, body.include_spent);
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.codes(caller.tenant, body.include_spent, self.now(), &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |c| c.code.clone(), &fingerprint);
+            let (validation_codes, next_page_token) =
+                page.finish(rows, |c| c.code.clone(), convert::code, self.0.max_message_bytes)?;
             // R10: nothing to pick yet; say where to get a customer validated.
-            let help = (rows.is_empty() && body.page_token.is_empty()).then(|| pb::HelpLink {
+            let help = (validation_codes.is_empty() && body.page_token.is_empty()).then(|| pb::HelpLink {
                 description: "No validation code yet: submit a new customer validation request, or contact the \
                               validation support team"
                     .to_owned(),
                 url: self.0.eligibility_contact.clone(),
             });
-            Ok(pb::ListValidationCodesResponse {
-                validation_codes: rows.iter().map(convert::code).collect(),
-                next_page_token,
-                help,
-            })
+            Ok(pb::ListValidationCodesResponse { validation_codes, next_page_token, help })
         })
         .await
     }

@@ -12,13 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use gcc_platform::audit::record_denial;
-use gcc_platform::events::{Hub, Watched, watch};
+use gcc_platform::audit::{record_denial, record_reviewer_read};
+use gcc_platform::events::{Hub, WatchStream, Watched, Watchers, watch};
 use gcc_platform::time::{BusinessCalendar, SharedClock, to_micros};
 use gcc_platform::{Caller, Role};
 use gcc_proto::validation as pb;
 use gcc_proto::validation::customer_validation_service_server::CustomerValidationService;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::domain::CustomerValidation;
@@ -45,6 +44,10 @@ pub struct State {
     pub code_ttl: Duration,
     /// Deadline of a call to another service when the caller set none (or a longer one).
     pub dependency_timeout: Duration,
+    /// The bounds of this server's Watch streams.
+    pub watchers: Watchers,
+    /// The response size limit, which a List page stays within.
+    pub max_message_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -65,6 +68,12 @@ impl ValidationApi {
 
     fn deadline<T>(&self, req: &Request<T>) -> Duration {
         gcc_client::downstream_deadline(req.metadata(), DEADLINE_MARGIN, self.0.dependency_timeout)
+    }
+
+    /// Audits a reviewer's read of customer contact data (`names` read, under `target`).
+    fn audit_reviewer_read(&self, caller: &Caller, target: &str, names: &[&str]) {
+        let now = to_micros(self.now());
+        record_reviewer_read(self.0.store.db(), caller, now, "customer_validation.read", target, names);
     }
 
     /// Runs one call; refusals become a `Status`, and denials are audited.
@@ -121,7 +130,9 @@ impl CustomerValidationService for ValidationApi {
         let name = req.into_inner().name;
         self.run(&caller, "customer_validation.get", &name, async {
             caller.require(AGENTS_AND_REVIEWERS)?;
-            Ok(convert::validation(&self.visible(&caller, &name).await?))
+            let validation = convert::validation(&self.visible(&caller, &name).await?);
+            self.audit_reviewer_read(&caller, &name, &[&validation.name]);
+            Ok(validation)
         })
         .await
     }
@@ -161,7 +172,7 @@ impl CustomerValidationService for ValidationApi {
         self.resume(req).await
     }
 
-    type WatchCustomerValidationStream = ReceiverStream<Result<pb::CustomerValidation, Status>>;
+    type WatchCustomerValidationStream = WatchStream<pb::CustomerValidation>;
 
     async fn watch_customer_validation(
         &self,
@@ -173,13 +184,14 @@ impl CustomerValidationService for ValidationApi {
         let changes = self.0.hub.subscribe();
         self.run(&caller, "customer_validation.watch", &name, async {
             caller.require(AGENTS_AND_REVIEWERS)?;
+            let slot = self.0.watchers.admit(caller.tenant)?;
             let current = self.visible(&caller, &name).await?;
             let store = self.0.store.clone();
             let reload = move |id: String| {
                 let store = store.clone();
                 async move { store.validation(&id).await.map_err(|e| e.into_problem("").into_status(DOMAIN)) }
             };
-            Ok(watch(current, changes, reload, convert::validation))
+            Ok(watch(slot, current, changes, reload, convert::validation))
         })
         .await
     }

@@ -111,11 +111,11 @@ impl ValidationApi {
             let fingerprint = format!("{:?}/{:?}/{}", filter.visible_to, filter.state, body.overdue_only);
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.list(&filter, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |v| v.id.clone(), &fingerprint);
-            Ok(pb::ListCustomerValidationsResponse {
-                customer_validations: rows.iter().map(convert::validation).collect(),
-                next_page_token,
-            })
+            let (customer_validations, next_page_token) =
+                page.finish(rows, |v| v.id.clone(), convert::validation, self.0.max_message_bytes)?;
+            let names: Vec<&str> = customer_validations.iter().map(|v| v.name.as_str()).collect();
+            self.audit_reviewer_read(&caller, "customerValidations", &names);
+            Ok(pb::ListCustomerValidationsResponse { customer_validations, next_page_token })
         })
         .await
     }

@@ -44,7 +44,14 @@ impl World {
         let (pdb, rdb, vdb) = (TestDb::fresh().await, TestDb::fresh().await, TestDb::fresh().await);
         let key = InvitationKeyFile::new();
 
-        let pconfig = partner_eligibility::Config::try_parse_from(["p", "--database-url", &pdb.url]).unwrap();
+        let pconfig = partner_eligibility::Config::try_parse_from([
+            "p",
+            "--database-url",
+            &pdb.url,
+            "--reviewer-tenants",
+            gcc_testkit::REVIEWER_TENANT,
+        ])
+        .unwrap();
         let partner = partner_eligibility::build(&pconfig, listener().await, Arc::new(clock.clone()), verifier())
             .await
             .expect("partner-eligibility starts");
@@ -67,6 +74,8 @@ impl World {
         let relationships_url = format!("http://{}", relationships.local_addr());
 
         let defaults = [
+            "--reviewer-tenants",
+            gcc_testkit::REVIEWER_TENANT,
             "--database-url",
             &vdb.url,
             "--partner-endpoint",

@@ -100,7 +100,7 @@ async fn only_reviewers_move_a_review() {
     let req = pb::ApproveCustomerValidationRequest { name: v.name.clone(), code_uses: 1, request_id: String::new() };
     let err = w.validation().approve_customer_validation(authed(req, &admin(partner))).await.unwrap_err();
     assert_refused(&err, Code::PermissionDenied, "ROLE_REQUIRED");
-    assert_eq!(w.count("audit_log WHERE outcome = 'ROLE_REQUIRED'").await, 1);
+    assert_eq!(gcc_testkit::eventually_eq(1, || w.count("audit_log WHERE outcome = 'ROLE_REQUIRED'")).await, 1);
 }
 
 #[tokio::test]

@@ -25,8 +25,9 @@ impl OrderingApi {
             let fingerprint = format!("{segment:?}/{family:?}");
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.list_offers(segment, family, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |o| o.id.clone(), &fingerprint);
-            Ok(pb::ListOffersResponse { offers: rows.iter().map(convert::offer).collect(), next_page_token })
+            let (offers, next_page_token) =
+                page.finish(rows, |o| o.id.clone(), convert::offer, self.0.max_message_bytes)?;
+            Ok(pb::ListOffersResponse { offers, next_page_token })
         })
         .await
     }

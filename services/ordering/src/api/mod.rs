@@ -39,6 +39,8 @@ pub struct State {
     pub dependency_timeout: Duration,
     /// Linked from GCC eligibility refusals: "contact the validation support team".
     pub eligibility_contact: String,
+    /// The response size limit, which a List page stays within.
+    pub max_message_bytes: usize,
 }
 
 #[derive(Clone)]

@@ -110,8 +110,9 @@ impl OrderingApi {
             let fingerprint = format!("{}/{customer:?}", caller.tenant);
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.list_orders(caller.tenant, customer, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |o| o.id.clone(), &fingerprint);
-            Ok(pb::ListOrdersResponse { orders: rows.iter().map(convert::order).collect(), next_page_token })
+            let (orders, next_page_token) =
+                page.finish(rows, |o| o.id.clone(), convert::order, self.0.max_message_bytes)?;
+            Ok(pb::ListOrdersResponse { orders, next_page_token })
         })
         .await
     }
@@ -128,11 +129,9 @@ impl OrderingApi {
             let fingerprint = format!("{}/{customer:?}", caller.tenant);
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.list_subscriptions(caller.tenant, customer, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |s| s.id.clone(), &fingerprint);
-            Ok(pb::ListSubscriptionsResponse {
-                subscriptions: rows.iter().map(convert::subscription).collect(),
-                next_page_token,
-            })
+            let (subscriptions, next_page_token) =
+                page.finish(rows, |s| s.id.clone(), convert::subscription, self.0.max_message_bytes)?;
+            Ok(pb::ListSubscriptionsResponse { subscriptions, next_page_token })
         })
         .await
     }

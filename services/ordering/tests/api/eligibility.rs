@@ -52,7 +52,11 @@ async fn r18_an_unvalidated_customer_is_refused_with_one_violation_per_gcc_line(
     let expected = [("CUSTOMER_NOT_VALIDATED", "lines[0]"), ("CUSTOMER_NOT_VALIDATED", "lines[1]")];
     assert_eq!(violations, expected.map(|(t, s)| (t.to_owned(), s.to_owned())));
     w.assert_nothing_written().await;
-    assert_eq!(w.count("audit_log WHERE outcome = 'GCC_ELIGIBILITY_REQUIRED'").await, 1, "the denial is audited");
+    assert_eq!(
+        gcc_testkit::eventually_eq(1, || w.count("audit_log WHERE outcome = 'GCC_ELIGIBILITY_REQUIRED'")).await,
+        1,
+        "the denial is audited"
+    );
 }
 
 #[tokio::test]

@@ -53,7 +53,14 @@ impl World {
         let key = InvitationKeyFile::new();
         let start = || (listener(), Arc::new(clock.clone()));
 
-        let pconfig = partner_eligibility::Config::try_parse_from(["p", "--database-url", &pdb.url]).unwrap();
+        let pconfig = partner_eligibility::Config::try_parse_from([
+            "p",
+            "--database-url",
+            &pdb.url,
+            "--reviewer-tenants",
+            gcc_testkit::REVIEWER_TENANT,
+        ])
+        .unwrap();
         let (l, c) = start();
         let partner =
             partner_eligibility::build(&pconfig, l.await, c, verifier()).await.expect("partner-eligibility starts");
@@ -68,6 +75,8 @@ impl World {
         let relationships_url = format!("http://{}", relationships.local_addr());
 
         let defaults = [
+            "--reviewer-tenants",
+            gcc_testkit::REVIEWER_TENANT,
             "--database-url",
             &vdb.url,
             "--partner-endpoint",

@@ -2,13 +2,12 @@
 //! two parties see a link (reviewers see all); anyone else gets NOT_FOUND, exactly as for
 //! a missing one.
 
-use gcc_platform::events::{Watched, watch};
+use gcc_platform::events::{WatchStream, Watched, watch};
 use gcc_platform::idempotency::IdempotencyKey;
 use gcc_platform::ids::parse_name;
 use gcc_platform::paging::Page;
 use gcc_platform::{Caller, Problem, Role};
 use gcc_proto::partner as pb;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::{ADMINS, PartnerApi, READERS, caller_of, check_len, convert};
@@ -16,7 +15,7 @@ use crate::domain::{LinkMove, ResellerLink, Side};
 use crate::error::{DOMAIN, PartnerError};
 use crate::store::NewLink;
 
-pub type LinkStream = ReceiverStream<Result<pb::ResellerLink, Status>>;
+pub type LinkStream = WatchStream<pb::ResellerLink>;
 
 const COLLECTION: &str = "resellerLinks";
 
@@ -153,11 +152,9 @@ impl PartnerApi {
             let fingerprint = format!("{party:?}/{state:?}");
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.list_links(party, state, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |l| l.id.clone(), &fingerprint);
-            Ok(pb::ListResellerLinksResponse {
-                reseller_links: rows.iter().map(convert::link).collect(),
-                next_page_token,
-            })
+            let (reseller_links, next_page_token) =
+                page.finish(rows, |l| l.id.clone(), convert::link, self.0.max_message_bytes)?;
+            Ok(pb::ListResellerLinksResponse { reseller_links, next_page_token })
         })
         .await
     }
@@ -173,12 +170,13 @@ impl PartnerApi {
         self.run(&caller, "reseller_link.watch", &name, async {
             caller.require(READERS)?;
             let current = self.visible_link(&caller, &name).await?;
+            let slot = self.0.watchers.admit(caller.tenant)?;
             let store = self.0.store.clone();
             let reload = move |id: String| {
                 let store = store.clone();
                 async move { store.link(&id).await.map_err(|e| e.into_problem("").into_status(DOMAIN)) }
             };
-            Ok(watch(current, changes, reload, convert::link))
+            Ok(watch(slot, current, changes, reload, convert::link))
         })
         .await
     }

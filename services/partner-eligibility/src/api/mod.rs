@@ -9,8 +9,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use gcc_platform::audit::record_denial;
-use gcc_platform::events::Hub;
+use gcc_platform::audit::{record_denial, record_reviewer_read};
+use gcc_platform::events::{Hub, Watchers};
 use gcc_platform::idempotency::IdempotencyKey;
 use gcc_platform::ids::parse_name;
 use gcc_platform::paging::Page;
@@ -41,6 +41,10 @@ pub struct State {
     /// Committed changes of reseller links, for `WatchResellerLink`.
     pub links: Hub<ResellerLink>,
     pub eligibility_contact: String,
+    /// The bounds of this server's Watch streams.
+    pub watchers: Watchers,
+    /// The response size limit, which a List page stays within.
+    pub max_message_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -186,8 +190,9 @@ impl PartnerEligibilityService for PartnerApi {
             let filter = format!("{visible_to:?}/{partner_type:?}");
             let page = Page::parse(body.page_size, &body.page_token, &filter)?;
             let rows = self.0.store.list_partners(visible_to, partner_type, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |p| p.tenant.to_string(), &filter);
-            Ok(pb::ListPartnersResponse { partners: rows.iter().map(convert::partner).collect(), next_page_token })
+            let (partners, next_page_token) =
+                page.finish(rows, |p| p.tenant.to_string(), convert::partner, self.0.max_message_bytes)?;
+            Ok(pb::ListPartnersResponse { partners, next_page_token })
         })
         .await
     }
@@ -223,7 +228,16 @@ impl PartnerEligibilityService for PartnerApi {
         let name = req.get_ref().name.clone();
         self.run(&caller, "partner_validation.get", &name, async {
             caller.require(READERS)?;
-            Ok(convert::validation(&self.visible_validation(&caller, &name).await?))
+            let validation = convert::validation(&self.visible_validation(&caller, &name).await?);
+            record_reviewer_read(
+                self.0.store.db(),
+                &caller,
+                to_micros(self.now()),
+                "partner_validation.read",
+                &name,
+                &[&validation.name],
+            );
+            Ok(validation)
         })
         .await
     }
@@ -251,11 +265,18 @@ impl PartnerEligibilityService for PartnerApi {
             let fingerprint = format!("{:?}/{:?}/{}", filter.partner, filter.state, body.overdue_only);
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.list_validations(&filter, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |v| v.id.clone(), &fingerprint);
-            Ok(pb::ListPartnerValidationsResponse {
-                partner_validations: rows.iter().map(convert::validation).collect(),
-                next_page_token,
-            })
+            let (partner_validations, next_page_token) =
+                page.finish(rows, |v| v.id.clone(), convert::validation, self.0.max_message_bytes)?;
+            let names: Vec<&str> = partner_validations.iter().map(|v| v.name.as_str()).collect();
+            record_reviewer_read(
+                self.0.store.db(),
+                &caller,
+                to_micros(self.now()),
+                "partner_validation.read",
+                "partnerValidations",
+                &names,
+            );
+            Ok(pb::ListPartnerValidationsResponse { partner_validations, next_page_token })
         })
         .await
     }
@@ -380,8 +401,9 @@ impl PartnerEligibilityService for PartnerApi {
         let changes = self.0.hub.subscribe();
         self.run(&caller, "partner_validation.watch", &name, async {
             caller.require(READERS)?;
+            let slot = self.0.watchers.admit(caller.tenant)?;
             let current = self.visible_validation(&caller, &name).await?;
-            Ok(watch::stream(self.0.store.clone(), current, changes))
+            Ok(watch::stream(slot, self.0.store.clone(), current, changes))
         })
         .await
     }

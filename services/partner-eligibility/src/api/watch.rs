@@ -1,17 +1,15 @@
 //! `WatchPartnerValidation` on the platform's watch stream.
 
-use gcc_platform::events::{Watched, watch};
+use gcc_platform::events::{WatchSlot, WatchStream, Watched, watch};
 use gcc_proto::partner as pb;
 use tokio::sync::broadcast;
-use tokio_stream::wrappers::ReceiverStream;
-use tonic::Status;
 
 use super::convert;
 use crate::domain::PartnerValidation;
 use crate::error::DOMAIN;
 use crate::store::Store;
 
-pub type ValidationStream = ReceiverStream<Result<pb::PartnerValidation, Status>>;
+pub type ValidationStream = WatchStream<pb::PartnerValidation>;
 
 impl Watched for PartnerValidation {
     fn key(&self) -> &str {
@@ -26,6 +24,7 @@ impl Watched for PartnerValidation {
 }
 
 pub fn stream(
+    slot: WatchSlot,
     store: Store,
     current: PartnerValidation,
     changes: broadcast::Receiver<PartnerValidation>,
@@ -34,5 +33,5 @@ pub fn stream(
         let store = store.clone();
         async move { store.validation(&id).await.map_err(|e| e.into_problem("").into_status(DOMAIN)) }
     };
-    watch(current, changes, reload, convert::validation)
+    watch(slot, current, changes, reload, convert::validation)
 }

@@ -15,6 +15,7 @@ fn claims(tenant: TenantId) -> Claims {
         iss: ISSUER.into(),
         exp: (chrono_now() + 3600) as u64,
         iat: None,
+        nbf: None,
     }
 }
 
@@ -103,7 +104,11 @@ async fn a_valid_token_without_the_role_is_permission_denied_and_audited() {
         assert_refused(&err, Code::PermissionDenied, "ROLE_REQUIRED");
     }
     assert_eq!(app.count("partners").await, 0);
-    assert_eq!(app.count("audit_log WHERE outcome = 'ROLE_REQUIRED'").await, 4, "every denial is audited");
+    assert_eq!(
+        gcc_testkit::eventually_eq(4, || app.count("audit_log WHERE outcome = 'ROLE_REQUIRED'")).await,
+        4,
+        "every denial is audited"
+    );
 
     // A partner's admin agent cannot act as a reviewer.
     let partner = app.enrolled(pb::PartnerType::DirectReseller).await;

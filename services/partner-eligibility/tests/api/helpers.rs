@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use gcc_platform::TenantId;
+use gcc_platform::auth::Verifier;
 use gcc_platform::time::ManualClock;
 use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilityServiceClient;
 use gcc_proto::partner::{self as pb, partner_validation::State};
@@ -30,12 +31,18 @@ impl TestApp {
     }
 
     pub async fn spawn_with(extra: &[&str]) -> Self {
+        Self::spawn_with_verifier(extra, verifier()).await
+    }
+
+    /// A server whose tokens are checked by `verifier` (e.g. one built from its flags).
+    pub async fn spawn_with_verifier(extra: &[&str], verifier: Arc<Verifier>) -> Self {
         let db = TestDb::fresh().await;
         let mut args = vec!["partner-eligibility", "--database-url", &db.url];
+        args.extend_from_slice(&gcc_testkit::reviewer_args());
         args.extend_from_slice(extra);
         let config = Config::try_parse_from(args).expect("test config");
         let clock = manual_clock();
-        let app = partner_eligibility::build(&config, listener().await, Arc::new(clock.clone()), verifier())
+        let app = partner_eligibility::build(&config, listener().await, Arc::new(clock.clone()), verifier)
             .await
             .expect("server starts");
         let client = PartnerEligibilityServiceClient::new(channel(app.local_addr()).await);

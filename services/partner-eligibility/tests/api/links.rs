@@ -214,7 +214,7 @@ async fn r1a_a_retried_request_opens_one_link() {
 #[tokio::test]
 async fn reviewer_never_decides_a_validation_of_its_own_tenant() {
     let app = TestApp::spawn().await;
-    let own = TenantId::parse("0e1f5a3c-7b2d-4c8e-9f10-a1b2c3d4e5f6").unwrap(); // the test reviewer's tenant
+    let own = TenantId::parse(gcc_testkit::REVIEWER_TENANT).unwrap();
     app.enroll(own, pb::PartnerType::DirectReseller, None).await.unwrap();
     let v = app.submit(own).await.unwrap();
     let req = pb::ApprovePartnerValidationRequest { name: v.name.clone(), request_id: String::new() };

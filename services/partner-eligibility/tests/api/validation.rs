@@ -20,7 +20,11 @@ async fn r2_indirect_reseller_cannot_submit_and_is_told_its_provider() {
     assert!(details.precondition_failure().is_some());
     assert!(details.help().is_some(), "validation questions link to the eligibility contact");
     assert_eq!(app.count("partner_validations").await, 0);
-    assert_eq!(app.count("audit_log WHERE outcome = 'INDIRECT_RESELLER_CANNOT_SUBMIT'").await, 1);
+    assert_eq!(
+        gcc_testkit::eventually_eq(1, || app.count("audit_log WHERE outcome = 'INDIRECT_RESELLER_CANNOT_SUBMIT'"))
+            .await,
+        1
+    );
 }
 
 #[tokio::test]

@@ -95,11 +95,13 @@ impl RelationshipsApi {
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let now = self.now();
             let rows = self.0.store.list_invitations(caller.tenant, filter, now, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |i| i.id.clone(), &fingerprint);
-            Ok(pb::ListRelationshipRequestsResponse {
-                relationship_requests: rows.iter().map(|i| convert::invitation(i, now, None, false)).collect(),
-                next_page_token,
-            })
+            let (relationship_requests, next_page_token) = page.finish(
+                rows,
+                |i| i.id.clone(),
+                |i| convert::invitation(i, now, None, false),
+                self.0.max_message_bytes,
+            )?;
+            Ok(pb::ListRelationshipRequestsResponse { relationship_requests, next_page_token })
         })
         .await
     }

@@ -48,6 +48,10 @@ pub struct State {
     pub invitation_ttl: chrono::Duration,
     /// The longest a dependency call may take (the server's own request timeout).
     pub dependency_timeout: Duration,
+    /// The bounds of this server's Watch streams.
+    pub watchers: gcc_platform::events::Watchers,
+    /// The response size limit, which a List page stays within.
+    pub max_message_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -176,11 +180,13 @@ impl RelationshipsService for RelationshipsApi {
             let fingerprint = format!("{:?}/{:?}", filter.name_prefix, filter.domain_prefix);
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.list_customers(caller.tenant, &filter, &page).await?;
-            let (rows, next_page_token) = page.finish(rows, |(c, _)| c.tenant.to_string(), &fingerprint);
-            Ok(pb::ListCustomersResponse {
-                customers: rows.iter().map(|(c, kind)| convert::customer(c, *kind)).collect(),
-                next_page_token,
-            })
+            let (customers, next_page_token) = page.finish(
+                rows,
+                |(c, _)| c.tenant.to_string(),
+                |(c, kind)| convert::customer(c, *kind),
+                self.0.max_message_bytes,
+            )?;
+            Ok(pb::ListCustomersResponse { customers, next_page_token })
         })
         .await
     }
@@ -300,7 +306,8 @@ impl RelationshipsService for RelationshipsApi {
         let changes = self.0.hub.subscribe();
         self.run(&caller, "relationship.watch", &partner_name(caller.tenant), async {
             caller.require(AGENTS)?;
-            Ok(watch::stream(caller.tenant, changes))
+            let slot = self.0.watchers.admit(caller.tenant)?;
+            Ok(watch::stream(slot, caller.tenant, changes))
         })
         .await
     }

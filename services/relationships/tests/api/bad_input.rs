@@ -252,5 +252,9 @@ async fn each_call_needs_its_role() {
         .unwrap_err();
     assert_refused(&err, Code::PermissionDenied, "ROLE_REQUIRED");
     assert_eq!(app.count("customers").await, 0);
-    assert_eq!(app.count("audit_log WHERE outcome = 'ROLE_REQUIRED'").await, 6, "every denial is audited");
+    assert_eq!(
+        gcc_testkit::eventually_eq(6, || app.count("audit_log WHERE outcome = 'ROLE_REQUIRED'")).await,
+        6,
+        "every denial is audited"
+    );
 }

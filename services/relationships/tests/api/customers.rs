@@ -136,7 +136,11 @@ async fn only_an_enrolled_partner_creates_customers() {
     let err = app.create_customer(stranger, &unique_domain()).await.unwrap_err();
     assert_refused(&err, Code::FailedPrecondition, "PARTNER_NOT_ENROLLED");
     assert_eq!(app.count("customers").await, 0);
-    assert_eq!(app.count("audit_log WHERE outcome = 'PARTNER_NOT_ENROLLED'").await, 1, "the denial is audited");
+    assert_eq!(
+        gcc_testkit::eventually_eq(1, || app.count("audit_log WHERE outcome = 'PARTNER_NOT_ENROLLED'")).await,
+        1,
+        "the denial is audited"
+    );
 }
 
 #[tokio::test]

@@ -39,9 +39,14 @@ impl TestApp {
     pub async fn spawn_with(extra: &[&str]) -> Self {
         let clock = manual_clock();
         let partner_db = TestDb::fresh().await;
-        let config =
-            partner_eligibility::Config::try_parse_from(["partner-eligibility", "--database-url", &partner_db.url])
-                .expect("partner-eligibility config");
+        let config = partner_eligibility::Config::try_parse_from([
+            "partner-eligibility",
+            "--database-url",
+            &partner_db.url,
+            "--reviewer-tenants",
+            gcc_testkit::REVIEWER_TENANT,
+        ])
+        .expect("partner-eligibility config");
         let partner_app = partner_eligibility::build(&config, listener().await, Arc::new(clock.clone()), verifier())
             .await
             .expect("partner-eligibility starts");

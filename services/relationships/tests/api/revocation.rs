@@ -121,7 +121,11 @@ async fn only_the_partner_itself_or_the_customer_may_end_a_relationship() {
         .unwrap_err();
     assert_refused(&err, Code::PermissionDenied, "ROLE_REQUIRED");
     assert!(app.check(partner, customer).await.managed);
-    assert_eq!(app.count("audit_log WHERE outcome = 'ROLE_REQUIRED'").await, 2, "denials are audited");
+    assert_eq!(
+        gcc_testkit::eventually_eq(2, || app.count("audit_log WHERE outcome = 'ROLE_REQUIRED'")).await,
+        2,
+        "denials are audited"
+    );
 }
 
 #[tokio::test]

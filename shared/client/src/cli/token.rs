@@ -35,8 +35,9 @@ pub struct DevToken {
     #[arg(long = "role", value_enum, required = true)]
     pub roles: Vec<RoleArg>,
     /// The caller's tenant ID (a partner's commercial tenant, or a customer's tenant).
+    /// Reviewers default to the reviewer tenant that gcc-stack wrote beside its key.
     #[arg(long, value_parser = parse_tenant)]
-    pub tenant: TenantId,
+    pub tenant: Option<TenantId>,
     /// The caller's subject (user).
     #[arg(long, default_value = "dev-user")]
     pub subject: String,
@@ -52,6 +53,9 @@ pub struct DevToken {
     pub issuer: String,
 }
 
+/// Written by gcc-stack beside its development key: the development reviewer tenant.
+const REVIEWER_TENANT_FILE: &str = "dev-reviewer-tenant";
+
 pub fn parse_tenant(s: &str) -> Result<TenantId, String> {
     TenantId::parse(s).map_err(|e| e.to_string())
 }
@@ -62,9 +66,27 @@ impl DevToken {
             anyhow::anyhow!("cannot read {} ({e}); start gcc-stack once to create it", self.key_file.display())
         })?;
         let signer = Signer::hs256(secret.trim().as_bytes(), &self.audience, &self.issuer);
-        let roles: Vec<Role> = self.roles.into_iter().map(Role::from).collect();
+        let roles: Vec<Role> = self.roles.iter().copied().map(Role::from).collect();
+        let tenant = self.tenant()?;
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
-        println!("{}", signer.token(&self.tenant.to_string(), &self.subject, &roles, ttl));
+        println!("{}", signer.token(&tenant.to_string(), &self.subject, &roles, ttl));
         Ok(())
+    }
+
+    /// `--tenant`, or for a reviewer the development reviewer tenant (a file beside the
+    /// development key), since the reviewer role counts only from that tenant.
+    fn tenant(&self) -> anyhow::Result<TenantId> {
+        if let Some(t) = self.tenant {
+            return Ok(t);
+        }
+        anyhow::ensure!(
+            self.roles.iter().any(|r| matches!(r, RoleArg::EligibilityReviewer)),
+            "--tenant is required (only eligibility_reviewer tokens default to the development reviewer tenant)"
+        );
+        let path = self.key_file.with_file_name(REVIEWER_TENANT_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!("cannot read {} ({e}); start gcc-stack once to create it, or pass --tenant", path.display())
+        })?;
+        TenantId::parse(text.trim()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 }

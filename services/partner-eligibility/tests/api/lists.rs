@@ -1,0 +1,88 @@
+//! Pages of long records stay within the response limit, and refusals and reviewers'
+//! reads reach the audit trail without the callers waiting for it.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use gcc_platform::TenantId;
+use gcc_proto::partner as pb;
+use gcc_testkit::{assert_refused, authed, reviewer_token};
+use prost::Message;
+use tonic::Code;
+
+use crate::helpers::{TestApp, admin};
+
+/// Polls `count` until it reaches `at_least`, within a bound.
+async fn eventually(app: &TestApp, table: &str, at_least: i64) -> i64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = app.count(table).await;
+        if n >= at_least || tokio::time::Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_list_of_maximum_length_records_pages_within_the_response_limit() {
+    let app = TestApp::spawn().await;
+    let mut submitted = HashSet::new();
+    for _ in 0..70 {
+        let tenant = app.enrolled(pb::PartnerType::DirectReseller).await;
+        let mut req = crate::helpers::submission(tenant, "");
+        let v = req.partner_validation.as_mut().unwrap();
+        v.details = "d".repeat(2000);
+        v.contact_email = format!("{}@{}.example", "c".repeat(60), "e".repeat(60));
+        let v = app.client().submit_partner_validation(authed(req, &admin(tenant))).await.unwrap().into_inner();
+        submitted.insert(v.name);
+    }
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let req = pb::ListPartnerValidationsRequest { page_size: 500, page_token: token, ..Default::default() };
+        let page = app.client().list_partner_validations(authed(req, &reviewer_token())).await.unwrap().into_inner();
+        assert!(page.encoded_len() <= 64 * 1024, "a page of {} bytes", page.encoded_len());
+        pages += 1;
+        seen.extend(page.partner_validations.into_iter().map(|v| v.name));
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert!(pages > 1, "the records fit in one page; make them longer");
+    assert_eq!(seen.len(), submitted.len(), "every record exactly once");
+    assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), submitted);
+}
+
+#[tokio::test]
+async fn refusals_are_audited_off_the_callers_path_with_their_echo_truncated() {
+    let app = TestApp::spawn().await;
+    let tenant = TenantId::random();
+    let long_name = format!("partnerValidations/{}", "x".repeat(20_000));
+    for _ in 0..40 {
+        let req = pb::ApprovePartnerValidationRequest { name: long_name.clone(), request_id: String::new() };
+        let err = app.client().approve_partner_validation(authed(req, &admin(tenant))).await.unwrap_err();
+        assert_refused(&err, Code::PermissionDenied, "ROLE_REQUIRED");
+    }
+    assert_eq!(eventually(&app, "audit_log WHERE outcome = 'ROLE_REQUIRED'", 40).await, 40);
+    assert_eq!(app.count("audit_log WHERE LENGTH(target) > 300 OR LENGTH(detail) > 600").await, 0);
+}
+
+#[tokio::test]
+async fn a_reviewers_reads_of_contact_data_are_audited() {
+    let app = TestApp::spawn().await;
+    let tenant = app.enrolled(pb::PartnerType::DirectReseller).await;
+    let v = app.submit(tenant).await.unwrap();
+    let req = pb::GetPartnerValidationRequest { name: v.name.clone() };
+    app.client().get_partner_validation(authed(req, &reviewer_token())).await.unwrap();
+    let req = pb::ListPartnerValidationsRequest::default();
+    app.client().list_partner_validations(authed(req, &reviewer_token())).await.unwrap();
+    // The partner reading its own request is not a reviewer's read.
+    let req = pb::GetPartnerValidationRequest { name: v.name.clone() };
+    app.client().get_partner_validation(authed(req, &admin(tenant))).await.unwrap();
+    let reads = "audit_log WHERE action = 'partner_validation.read' AND outcome = 'ok'";
+    assert_eq!(eventually(&app, reads, 2).await, 2);
+    assert_eq!(app.count(&format!("{reads} AND detail LIKE '%{}%'", v.name)).await, 2);
+}
