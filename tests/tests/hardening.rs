@@ -317,3 +317,56 @@ async fn seed_gcc_refusals_link_the_validation_support_team() {
         s.validation_svc(&admin(partner)).list_validation_codes(vpb::ListValidationCodesRequest::default()).await;
     assert!(codes.unwrap().into_inner().help.is_some_and(|h| h.description.contains("validation support")));
 }
+
+#[tokio::test]
+async fn r1a_a_former_provider_stops_managing_its_ex_resellers_customers() {
+    let s = stack_with(&["--fact-cache-ttl", "0s"]).await;
+    let (old, new) = (
+        s.enrolled(ppb::PartnerType::IndirectProvider, None).await,
+        s.enrolled(ppb::PartnerType::IndirectProvider, None).await,
+    );
+    s.qualify(old).await;
+    s.qualify(new).await;
+    let reseller = s.enrolled(ppb::PartnerType::IndirectReseller, Some(old)).await;
+    let direct = s.gcc_partner().await;
+    let customer = s.validated_customer(direct).await;
+    // The reseller invites the customer while it sells through `old`...
+    let token = s.invite(reseller, customer).await;
+    // ...then moves to `new` before the customer accepts.
+    let lookup = ppb::LookupTransactingPartnerRequest { tenant_id: reseller.to_string() };
+    let link = s.partners().lookup_transacting_partner(authed(lookup, &admin(reseller))).await.unwrap().into_inner();
+    let end =
+        ppb::EndResellerLinkRequest { name: link.reseller_link, reason: String::new(), request_id: String::new() };
+    s.partners().end_reseller_link(authed(end, &admin(reseller))).await.unwrap();
+    let ask = ppb::CreateResellerLinkRequest {
+        reseller_link: Some(ppb::ResellerLink {
+            provider: format!("partners/{new}"),
+            reseller: format!("partners/{reseller}"),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    let l = s.partners().create_reseller_link(authed(ask, &admin(reseller))).await.unwrap().into_inner();
+    let approve = ppb::ApproveResellerLinkRequest { name: l.name, request_id: String::new() };
+    s.partners().approve_reseller_link(authed(approve, &admin(new))).await.unwrap();
+    s.accept(customer, &token).await;
+
+    // The former provider manages nothing of the reseller's any more, and cannot order.
+    let check =
+        rpb::CheckCustomerManagementRequest { customer: format!("customers/{customer}"), partner: String::new() };
+    let m = s.relationships_svc(&admin(old)).check_customer_management(check.clone()).await.unwrap().into_inner();
+    assert!(!m.managed, "{m:?}");
+    let err = s.place_order(old, order(customer, &[("o365-g3-gcc", 1)], "")).await.unwrap_err();
+    assert_refused(&err, Code::NotFound, "CUSTOMER_NOT_FOUND");
+    // The reseller orders through its current provider, which sees the order.
+    let m = s.relationships_svc(&admin(reseller)).check_customer_management(check).await.unwrap().into_inner();
+    assert_eq!(m.indirect_provider, format!("partners/{new}"));
+    s.place_order(reseller, order(customer, &[("o365-g3-gcc", 1)], "")).await.unwrap();
+    let seen = |p: TenantId| {
+        let mut o = s.ordering_svc(&admin(p));
+        async move {
+            o.list_orders(gcc_proto::ordering::ListOrdersRequest::default()).await.unwrap().into_inner().orders.len()
+        }
+    };
+    assert_eq!((seen(old).await, seen(new).await), (0, 1));
+}

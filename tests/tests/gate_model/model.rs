@@ -127,9 +127,9 @@ pub struct Code {
 #[derive(Debug, Clone)]
 pub struct Invitation {
     pub partner: usize,
-    /// The inviting reseller's provider when it invited. As relationships documents and
-    /// does, acceptance records this one on the relationship, whatever became of the
-    /// link in between; DOMAIN.md does not say which provider it should be.
+    /// The inviting reseller's provider when it invited; acceptance records it on the
+    /// relationship, but it manages the customer only while the reseller still
+    /// transacts through it (R1a).
     pub provider: Option<usize>,
     pub customer: usize,
     pub state: Invite,
@@ -197,11 +197,12 @@ impl Model {
     }
 
     /// Whether `p` manages `c`: it holds an active relationship (R15, R17), or it is the
-    /// indirect provider recorded on a reseller's active one.
+    /// indirect provider recorded on a reseller's active one and the reseller still
+    /// transacts through it (R1a).
     pub fn manages(&self, p: usize, c: usize) -> bool {
-        self.relationships
-            .iter()
-            .any(|(&(holder, customer), &provider)| customer == c && (holder == p || provider == Some(p)))
+        self.relationships.iter().any(|(&(holder, customer), &provider)| {
+            customer == c && (holder == p || (provider == Some(p) && self.transacting(holder) == Ok(p)))
+        })
     }
 
     /// R18, the invariant under test: `p` may place a GCC order for `c` now exactly when

@@ -269,6 +269,7 @@ impl RelationshipsService for RelationshipsApi {
     ) -> Result<Response<pb::CheckCustomerManagementResponse>, Status> {
         let caller = caller_of(&req)?;
         let target = req.get_ref().customer.clone();
+        let deadline = self.dependency_deadline(&req);
         self.run(&caller, "customer.check_management", &target, async {
             caller.require(CHECKERS)?;
             let body = req.get_ref();
@@ -281,17 +282,26 @@ impl RelationshipsService for RelationshipsApi {
             if partner != caller.tenant && !caller.has(Role::EligibilityReviewer) {
                 return Err(RelationshipsError::PartnerNotFound(body.partner.clone()));
             }
-            let answer = match self.0.store.management(partner, customer).await? {
-                Some((m, domain)) => pb::CheckCustomerManagementResponse {
+            // R1a: a reseller's relationship counts for the provider it transacts through
+            // now, not the one recorded when the invitation was made. A provider whose link
+            // has ended no longer manages the reseller's customers.
+            for (m, domain) in self.0.store.management(partner, customer).await? {
+                let provider = match m.provider {
+                    None => None,
+                    Some(_) => self.0.partners.current_provider(&caller, m.managing_partner, deadline).await?,
+                };
+                if m.kind == ManagementKind::IndirectProvider && provider != Some(partner) {
+                    continue;
+                }
+                return Ok(pb::CheckCustomerManagementResponse {
                     managed: true,
                     management: convert::management_kind(m.kind) as i32,
                     managing_partner: partner_name(m.managing_partner),
-                    indirect_provider: m.provider.map(partner_name).unwrap_or_default(),
+                    indirect_provider: provider.map(partner_name).unwrap_or_default(),
                     customer_domain: domain,
-                },
-                None => pb::CheckCustomerManagementResponse::default(),
-            };
-            Ok(answer)
+                });
+            }
+            Ok(pb::CheckCustomerManagementResponse::default())
         })
         .await
     }

@@ -26,6 +26,33 @@ impl PartnerDirectory {
         Ok(Self { connection: Connection::lazy(endpoint, None, timeout)? })
     }
 
+    /// The provider `reseller` transacts through now (R1a), asked with the caller's token:
+    /// the reseller itself, or its provider (which sees the reseller only while their
+    /// link is active), or a reviewer. `None` when there is none, or when the caller may
+    /// not see the reseller (a provider whose link has ended).
+    pub async fn current_provider(
+        &self,
+        caller: &Caller,
+        reseller: TenantId,
+        deadline: Duration,
+    ) -> Result<Option<TenantId>, RelationshipsError> {
+        let client = self.connection.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let answer = retry_read(READ_ATTEMPTS, || {
+            let mut c = client.partner();
+            let req = ppb::LookupTransactingPartnerRequest { tenant_id: reseller.to_string() };
+            async move { c.lookup_transacting_partner(with_deadline(req, deadline)).await }
+        })
+        .await;
+        match answer {
+            Ok(r) => match r.into_inner().transacting_tenant_id.as_str() {
+                "" => Ok(None),
+                t => Ok(TenantId::parse(t).ok().filter(|t| *t != reseller)),
+            },
+            Err(s) if s.code() == Code::NotFound => Ok(None),
+            Err(s) => Err(dependency_problem(SERVICE, &s).into()),
+        }
+    }
+
     /// The caller's partner, asked with the caller's own token within `deadline`.
     pub async fn acting(&self, caller: &Caller, deadline: Duration) -> Result<ActingPartner, RelationshipsError> {
         let client = self.connection.with_token(caller.token()).map_err(|_| Problem::internal())?;

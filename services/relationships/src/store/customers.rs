@@ -119,22 +119,25 @@ impl Store {
         rows.iter().map(managed_from_row).collect()
     }
 
-    /// Whether `partner` manages `customer`, and the customer's domain when it does: one
-    /// indexed read, the order gate's hot path.
-    pub async fn management(&self, partner: TenantId, customer: TenantId) -> Result<Option<(Management, String)>> {
-        let row = sqlx::query(
+    /// The active relationships through which `partner` may manage `customer` (its own
+    /// first), with the customer's domain: one indexed read, the order gate's hot path.
+    pub async fn management(&self, partner: TenantId, customer: TenantId) -> Result<Vec<(Management, String)>> {
+        let rows = sqlx::query(
             "SELECT r.partner_tenant, r.provider_tenant, c.domain FROM relationships r \
              JOIN customers c ON c.tenant_id = r.customer_tenant \
              WHERE r.customer_tenant = $1 AND r.active = 1 AND (r.partner_tenant = $2 OR r.provider_tenant = $2) \
-             ORDER BY CASE WHEN r.partner_tenant = $2 THEN 0 ELSE 1 END, r.partner_tenant LIMIT 1",
+             ORDER BY CASE WHEN r.partner_tenant = $2 THEN 0 ELSE 1 END, r.partner_tenant LIMIT 64",
         )
         .bind(customer.to_string())
         .bind(partner.to_string())
-        .fetch_optional(self.db().reader())
+        .fetch_all(self.db().reader())
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let (holder, provider) = (tenant(&row, "partner_tenant")?, super::opt_tenant(&row, "provider_tenant")?);
-        Ok(Some((Management::of(partner, holder, provider), row.try_get("domain")?)))
+        rows.iter()
+            .map(|row| {
+                let (holder, provider) = (tenant(row, "partner_tenant")?, super::opt_tenant(row, "provider_tenant")?);
+                Ok((Management::of(partner, holder, provider), row.try_get("domain")?))
+            })
+            .collect()
     }
 
     /// Ends the active relationship of `partner` with `customer`.
