@@ -45,7 +45,7 @@ impl NatsSink {
         let js = self.context().await?;
         for e in events {
             let mut headers = async_nats::HeaderMap::new();
-            headers.insert("Nats-Msg-Id", e.id.as_str());
+            headers.insert(async_nats::header::NATS_MESSAGE_ID, e.id.as_str());
             headers.insert("Content-Type", "application/cloudevents+json");
             let body = serde_json::to_vec(&cloud_event(e, self.source))?;
             let ack = js.publish_with_headers(e.topic.clone(), headers, body.into()).await.context("publish")?;
@@ -55,12 +55,15 @@ impl NatsSink {
     }
 }
 
-/// The stream for `gcc.>`, created if missing, with a two-minute duplicate window.
+/// The stream for `gcc.>`, created if missing, with a two-minute duplicate window and a
+/// week's retention.
 pub async fn ensure_stream(js: &jetstream::Context, name: &str) -> anyhow::Result<()> {
     let config = jetstream::stream::Config {
         name: name.to_owned(),
         subjects: vec!["gcc.>".to_owned()],
         duplicate_window: std::time::Duration::from_secs(120),
+        // Bounded: consumers that fall a week behind read the outbox's audit trail instead.
+        max_age: std::time::Duration::from_secs(7 * 86_400),
         ..Default::default()
     };
     js.get_or_create_stream(config).await.with_context(|| format!("create or find stream {name}"))?;

@@ -28,6 +28,7 @@ macro_rules! mutate {
     }};
 }
 
+mod events;
 mod links;
 mod ordering;
 mod partner;
@@ -120,6 +121,9 @@ pub enum Command {
     /// Orders: place (GCC lines go through the eligibility gate), get, list.
     #[command(subcommand)]
     Order(ordering::OrderCommand),
+    /// Events the services publish to NATS JetStream: follow them.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
     /// Subscriptions created by orders.
     #[command(subcommand)]
     Subscriptions(ordering::SubscriptionsCommand),
@@ -141,6 +145,7 @@ impl Cli {
             Command::Offers(cmd) => cmd.run(&self.global).await,
             Command::Order(cmd) => cmd.run(&self.global).await,
             Command::Subscriptions(cmd) => cmd.run(&self.global).await,
+            Command::Events(cmd) => cmd.run(&self.global).await,
         }
     }
 }
