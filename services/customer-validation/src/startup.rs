@@ -65,14 +65,18 @@ pub async fn build(
     let args = &config.server;
     // Reviewers decide here; without reviewer tenants nobody could.
     args.auth.require_reviewer_tenants()?;
-    let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
+    let url = args.database_url_or(SERVICE);
+    let db = Db::connect(&url, args.db_max_connections, &MIGRATOR).await?;
+    let (store, hub) = (Store::new(db.clone()), Hub::new(256));
+    // Changes made through other replicas reach this one's watchers too (PostgreSQL).
+    crate::api::follow_replicas(&db, &url, store.clone(), hub.clone()).await?;
     let partner = Connection::lazy(&config.partner_endpoint, None, config.dependency_timeout)?;
     let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?;
     let api = ValidationApi::new(State {
-        store: Store::new(db.clone()),
+        store,
         clock,
         calendar: BusinessCalendar::new(args.review_time_zone),
-        hub: Hub::new(256),
+        hub,
         facts: FactSource::new(partner, relationships, config.fact_cache_ttl),
         code_ttl: config.validation_code_ttl,
         eligibility_contact: config.eligibility_contact.clone(),

@@ -44,13 +44,17 @@ pub async fn build(
     let args = &config.server;
     // Reviewers decide here; without reviewer tenants nobody could.
     args.auth.require_reviewer_tenants()?;
-    let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
+    let url = args.database_url_or(SERVICE);
+    let db = Db::connect(&url, args.db_max_connections, &MIGRATOR).await?;
+    let (store, hub, links) = (Store::new(db.clone()), Hub::new(256), Hub::new(256));
+    // Changes made through other replicas reach this one's watchers too (PostgreSQL).
+    crate::api::follow_replicas(&db, &url, store.clone(), hub.clone(), links.clone()).await?;
     let api = PartnerApi::new(State {
-        store: Store::new(db.clone()),
+        store,
         clock,
         calendar: BusinessCalendar::new(args.review_time_zone),
-        hub: Hub::new(256),
-        links: Hub::new(256),
+        hub,
+        links,
         eligibility_contact: config.eligibility_contact.clone(),
         watchers: Watchers::new(args.limits.watch_limits(), DOMAIN),
         max_message_bytes: args.max_message_bytes,

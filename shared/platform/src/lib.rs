@@ -5,6 +5,7 @@ pub mod admission;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod changes;
 pub mod config;
 pub mod contact;
 pub mod db;

@@ -32,6 +32,12 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A handle on a database another `TestDb` made (a second replica's), which keeps
+    /// nothing alive of its own.
+    pub fn existing(url: &str) -> Self {
+        Self { url: url.to_owned(), _dir: None }
+    }
+
     /// A new, empty database on the backend the run selected.
     pub async fn fresh() -> Self {
         Self::fresh_on(std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty()).as_deref()).await

@@ -224,3 +224,26 @@ impl CustomerValidationService for ValidationApi {
         self.check(req).await
     }
 }
+
+/// Feeds the local hub with the validations that any replica changes (PostgreSQL; see
+/// `gcc_platform::changes`), re-read from the database.
+pub async fn follow_replicas(
+    db: &gcc_platform::db::Db,
+    url: &str,
+    store: Store,
+    hub: Hub<CustomerValidation>,
+) -> anyhow::Result<()> {
+    gcc_platform::changes::follow(db, url, move |name: String| {
+        let (store, hub) = (store.clone(), hub.clone());
+        async move {
+            if let Some(id) = name.strip_prefix("customerValidations/") {
+                match store.validation(id).await {
+                    Ok(Some(v)) => hub.publish(v),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, name, "cannot re-read a changed validation"),
+                }
+            }
+        }
+    })
+    .await
+}

@@ -25,6 +25,7 @@ use crate::error::{DOMAIN, PartnerError};
 use crate::store::{Move, Store, ValidationFilter};
 
 pub use convert::{parse_partner_name, partner_name};
+pub use watch::follow_replicas;
 
 /// Partner agents and reviewers may read; customers may not.
 const READERS: &[Role] = &[Role::AdminAgent, Role::SalesAgent, Role::EligibilityReviewer];

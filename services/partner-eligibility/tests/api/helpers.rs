@@ -36,7 +36,17 @@ impl TestApp {
 
     /// A server whose tokens are checked by `verifier` (e.g. one built from its flags).
     pub async fn spawn_with_verifier(extra: &[&str], verifier: Arc<Verifier>) -> Self {
-        let db = TestDb::fresh().await;
+        Self::spawn_on(TestDb::fresh().await, extra, verifier).await
+    }
+
+    /// Another replica on the database of `self` (PostgreSQL: a second process would do
+    /// the same).
+    pub async fn replica(&self) -> Self {
+        let db = TestDb::existing(&self.db_url);
+        Self::spawn_on(db, &[], verifier()).await
+    }
+
+    async fn spawn_on(db: TestDb, extra: &[&str], verifier: Arc<Verifier>) -> Self {
         let mut args = vec!["partner-eligibility", "--database-url", &db.url];
         args.extend_from_slice(&gcc_testkit::reviewer_args());
         args.extend_from_slice(extra);
