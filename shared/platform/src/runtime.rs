@@ -49,11 +49,8 @@ pub struct ServerBuilder {
 impl ServerBuilder {
     pub fn new(config: RuntimeConfig) -> anyhow::Result<Self> {
         let (health, health_service) = tonic_health::server::health_reporter();
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(gcc_proto::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
         let mut routes = RoutesBuilder::default();
-        routes.add_service(health_service).add_service(reflection);
+        routes.add_service(health_service);
         Ok(Self { config, routes, names: Vec::new(), health })
     }
 
@@ -77,8 +74,29 @@ impl ServerBuilder {
         self
     }
 
+    /// Reflection that lists exactly what this port serves (its services, health and
+    /// reflection), so that tools such as grpcurl, ghz and mesh tooling see no service
+    /// here that would answer UNIMPLEMENTED.
+    fn reflection(
+        names: &[&'static str],
+    ) -> anyhow::Result<
+        tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
+    > {
+        let mut builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(gcc_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("grpc.health.v1.Health")
+            .with_service_name("grpc.reflection.v1.ServerReflection");
+        for name in names {
+            builder = builder.with_service_name(*name);
+        }
+        Ok(builder.build_v1()?)
+    }
+
     /// Starts serving on `listener`; health turns SERVING once the server accepts.
-    pub async fn start(self, listener: TcpListener, db: Option<Db>) -> anyhow::Result<ServerHandle> {
+    pub async fn start(mut self, listener: TcpListener, db: Option<Db>) -> anyhow::Result<ServerHandle> {
+        let reflection = Self::reflection(&self.names)?;
+        self.routes.add_service(reflection);
         let addr = listener.local_addr()?;
         let health = self.health.clone();
         for name in self.names.iter().copied().chain([""]) {
