@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use gcc_platform::audit::{self, AuditEntry};
+use gcc_platform::audit;
 use gcc_platform::db::{Db, is_unique_violation};
 use gcc_platform::db::{corrupt_column as corrupt, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
@@ -380,14 +380,8 @@ async fn grant(
     };
     let target = format!("customers/{customer}");
     let detail = serde_json::json!({ "validation_code": q.validation_code, "validation": q.validation_id });
-    audit::record(
-        conn,
-        caller,
-        to_micros(now),
-        AuditEntry { action: "validation_code.apply", target: &target, outcome: "ok", detail: detail.clone() },
-    )
-    .await?;
-    audit::emit(conn, to_micros(now), "gcc.validation.v1.special_qualification.granted", &target, &detail).await?;
+    let topic = "gcc.validation.v1.special_qualification.granted";
+    audit::record_change(conn, caller, to_micros(now), "validation_code.apply", &target, topic, detail).await?;
     Ok(q)
 }
 
@@ -422,15 +416,8 @@ async fn record(
         "validation_code": v.validation_code,
         "due_time": v.due_at.to_rfc3339(),
     });
-    audit::record(
-        conn,
-        caller,
-        to_micros(now),
-        AuditEntry { action, target: &target, outcome: "ok", detail: detail.clone() },
-    )
-    .await?;
     let topic = format!("gcc.validation.v1.customer_validation.{}", v.state.as_str().to_ascii_lowercase());
-    audit::emit(conn, to_micros(now), &topic, &target, &detail).await?;
+    audit::record_change(conn, caller, to_micros(now), action, &target, &topic, detail).await?;
     Ok(())
 }
 

@@ -97,6 +97,21 @@ fn row(caller: &Caller, now_us: i64, action: &str, target: &str, outcome: &str, 
     }
 }
 
+/// A successful change: its audit entry and its outbox event (`topic`, about `target`,
+/// carrying `detail`), in the change's own transaction.
+pub async fn record_change(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    now_us: i64,
+    action: &str,
+    target: &str,
+    topic: &str,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    emit(conn, now_us, topic, target, &detail).await?;
+    record(conn, caller, now_us, AuditEntry { action, target, outcome: "ok", detail }).await
+}
+
 /// Adds an event to the outbox.
 pub async fn emit(
     conn: &mut AnyConnection,

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use gcc_platform::audit::{self, AuditEntry};
+use gcc_platform::audit;
 use gcc_platform::db::{corrupt_column as corrupt, is_unique_violation, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::paging::Page;
@@ -240,15 +240,8 @@ async fn record(
         "opened_by": l.opened_by.as_str(),
         "ended_by": l.ended_by.map(Side::as_str),
     });
-    audit::record(
-        conn,
-        caller,
-        to_micros(now),
-        AuditEntry { action, target: &target, outcome: "ok", detail: detail.clone() },
-    )
-    .await?;
     let topic = format!("gcc.partner.v1.reseller_link.{}", l.state.as_str().to_ascii_lowercase());
-    audit::emit(conn, to_micros(now), &topic, &target, &detail).await?;
+    audit::record_change(conn, caller, to_micros(now), action, &target, &topic, detail).await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ pub use links::NewLink;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use gcc_platform::audit::{self, AuditEntry};
+use gcc_platform::audit;
 use gcc_platform::db::{Db, is_unique_violation};
 use gcc_platform::db::{corrupt_column as corrupt, opt_tenant_column as opt_tenant, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
@@ -121,8 +121,7 @@ impl Store {
                 };
                 let target = format!("partners/{}", partner.tenant);
                 let detail = serde_json::json!({ "partner_type": partner.partner_type.as_str(), "legal_name": partner.legal_name });
-                audit::record(conn, &caller, to_micros(now), AuditEntry { action: "partner.enroll", target: &target, outcome: "ok", detail: detail.clone() }).await?;
-                audit::emit(conn, to_micros(now), "gcc.partner.v1.partner.enrolled", &target, &detail).await?;
+                audit::record_change(conn, &caller, to_micros(now), "partner.enroll", &target, "gcc.partner.v1.partner.enrolled", detail).await?;
                 // R1a: naming a provider asks it for a link; the reseller transacts through
                 // it only once the link is active.
                 let link = match new.indirect_provider {
@@ -365,16 +364,9 @@ async fn record_change(
         "contact_email": v.contact_email.as_str(),
         "due_time": v.due_at.to_rfc3339(),
     });
-    audit::record(
-        conn,
-        caller,
-        to_micros(now),
-        AuditEntry { action, target: &target, outcome: "ok", detail: detail.clone() },
-    )
-    .await?;
     // The notification that the source says goes out by e-mail.
     let topic = format!("gcc.partner.v1.partner_validation.{}", v.state.as_str().to_ascii_lowercase());
-    audit::emit(conn, to_micros(now), &topic, &target, &detail).await?;
+    audit::record_change(conn, caller, to_micros(now), action, &target, &topic, detail).await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ mod invitations;
 
 use chrono::{DateTime, Utc};
 use gcc_platform::Caller;
-use gcc_platform::audit::{self, AuditEntry};
+use gcc_platform::audit;
 use gcc_platform::db::Db;
 use gcc_platform::db::{corrupt_column as corrupt, opt_tenant_column as opt_tenant, tenant_column as tenant};
 use gcc_platform::time::{from_micros, to_micros};
@@ -45,9 +45,8 @@ async fn record_change(
     target: &str,
     detail: serde_json::Value,
 ) -> Result<()> {
-    audit::record(conn, caller, to_micros(now), AuditEntry { action, target, outcome: "ok", detail: detail.clone() })
-        .await?;
-    audit::emit(conn, to_micros(now), &format!("gcc.relationships.v1.{action}"), target, &detail).await?;
+    let topic = format!("gcc.relationships.v1.{action}");
+    audit::record_change(conn, caller, to_micros(now), action, target, &topic, detail).await?;
     Ok(())
 }
 
