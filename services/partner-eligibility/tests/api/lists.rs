@@ -60,9 +60,10 @@ async fn a_list_of_maximum_length_records_pages_within_the_response_limit() {
 async fn refusals_are_audited_off_the_callers_path_with_their_echo_truncated() {
     let app = TestApp::spawn().await;
     let tenant = TenantId::random();
-    let long_name = format!("partnerValidations/{}", "x".repeat(20_000));
-    for _ in 0..40 {
-        let req = pb::ApprovePartnerValidationRequest { name: long_name.clone(), request_id: String::new() };
+    for i in 0..40 {
+        // Distinct targets: identical refusals in one batch would be written as one.
+        let long_name = format!("partnerValidations/{i}{}", "x".repeat(20_000));
+        let req = pb::ApprovePartnerValidationRequest { name: long_name, request_id: String::new() };
         let err = app.client().approve_partner_validation(authed(req, &admin(tenant))).await.unwrap_err();
         assert_refused(&err, Code::PermissionDenied, "ROLE_REQUIRED");
     }

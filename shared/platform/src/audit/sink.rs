@@ -17,7 +17,9 @@ use crate::db::Backend;
 /// Entries waiting to be written.
 const QUEUE: usize = 4096;
 /// Entries per transaction.
-const BATCH: usize = 128;
+const BATCH: usize = 256;
+/// How long a batch waits for more entries before it is written.
+const LINGER: Duration = Duration::from_millis(100);
 /// At most one warning about dropped entries this often.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
@@ -120,7 +122,52 @@ async fn write_batches(
             insert(&writer, backend, &mut batch).await;
             return;
         }
+        linger(&mut rx, &mut batch).await;
+        coalesce(&mut batch);
         insert(&writer, backend, &mut batch).await;
+    }
+}
+
+/// From this many identical entries in one batch on, they are written as one.
+const COALESCE_FROM: usize = 8;
+
+/// A flood of the same refusal (same caller, action, target and outcome) within one
+/// batch becomes one entry whose detail says how many there were: the trail keeps the
+/// count, and the writer is not made to pay for every copy.
+fn coalesce(batch: &mut Vec<Row>) {
+    use std::collections::HashMap;
+    let key = |r: &Row| (r.tenant.clone(), r.subject.clone(), r.action.clone(), r.target.clone(), r.outcome.clone());
+    let mut counts: HashMap<_, usize> = HashMap::new();
+    for r in batch.iter() {
+        *counts.entry(key(r)).or_default() += 1;
+    }
+    if counts.values().all(|&n| n < COALESCE_FROM) {
+        return;
+    }
+    let mut written = std::collections::HashSet::new();
+    batch.retain_mut(|r| {
+        let k = key(r);
+        let n = counts[&k];
+        if n < COALESCE_FROM {
+            return true;
+        }
+        if !written.insert(k) {
+            return false;
+        }
+        r.detail = format!(r#"{{"repeated":{n},"first":{}}}"#, r.detail);
+        true
+    });
+}
+
+/// Waits up to [`LINGER`] for the batch to fill, so that a flood of refusals costs the
+/// writer a few transactions a second rather than one per refusal or two.
+async fn linger(rx: &mut mpsc::Receiver<Row>, batch: &mut Vec<Row>) {
+    let until = tokio::time::Instant::now() + LINGER;
+    while batch.len() < BATCH {
+        match tokio::time::timeout_at(until, rx.recv_many(batch, BATCH - batch.len())).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
     }
 }
 
@@ -174,5 +221,34 @@ async fn insert(writer: &AnyPool, backend: Backend, rows: &mut Vec<Row>) {
     .await;
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not write audit entries");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(target: &str) -> Row {
+        Row {
+            id: crate::ids::new_id(),
+            at: 1,
+            subject: "s".into(),
+            tenant: "t".into(),
+            action: "order.place".into(),
+            target: target.into(),
+            outcome: "ROLE_REQUIRED".into(),
+            detail: r#"{"code":"PermissionDenied"}"#.into(),
+            trace_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_flood_of_one_refusal_is_written_once_with_its_count() {
+        let mut batch: Vec<Row> = (0..50).map(|_| row("customers/a")).collect();
+        batch.extend((0..3).map(|_| row("customers/b")));
+        coalesce(&mut batch);
+        assert_eq!(batch.len(), 4, "one row for the flood, the three others kept");
+        assert_eq!(batch[0].detail, r#"{"repeated":50,"first":{"code":"PermissionDenied"}}"#);
+        assert!(batch[1..].iter().all(|r| r.target == "customers/b" && r.detail.starts_with(r#"{"code""#)));
     }
 }

@@ -23,6 +23,8 @@ use gcc_proto::validation as vpb;
 use hdrhistogram::Histogram;
 use tonic::transport::Channel;
 
+mod flood;
+
 // The servers' allocator, so that the figures are theirs.
 gcc_platform::server_allocator!();
 
@@ -147,107 +149,11 @@ fn main() -> anyhow::Result<()> {
         })?;
     }
     if matches!(args.what, What::Flood | What::All) {
-        flood_row(&client, &args, stack.addrs.ordering, customer, token.clone())?;
+        flood::row(&client, &args, stack.addrs.ordering, customer, token.clone())?;
     }
     drop(client);
     drop(servers);
     Ok(())
-}
-
-/// PlaceOrder at the highest level of concurrency asked for, alone and then beside a
-/// flood of refused calls at a fixed rate: refusals must not slow admitted calls down.
-fn flood_row(
-    rt: &tokio::runtime::Runtime,
-    args: &Args,
-    addr: SocketAddr,
-    customer: gcc_platform::TenantId,
-    token: String,
-) -> anyhow::Result<()> {
-    let n = args.in_flight.iter().copied().max().unwrap_or(16);
-    println!(
-        "\nPlaceOrder at {n} in flight, alone and beside {} refused calls/s (ROLE_REQUIRED, audited)",
-        args.flood_rate
-    );
-    let place = move |ch: Channel| {
-        let token = token.clone();
-        async move {
-            let mut c = gcc_proto::ordering::ordering_service_client::OrderingServiceClient::new(ch);
-            let req = order(customer, &[("o365-g3-gcc", 10)], &uuid::Uuid::new_v4().to_string());
-            c.place_order(gcc_testkit::authed(req, &token)).await?;
-            Ok(())
-        }
-    };
-    let alone = rt.block_on(load(addr, n, args, place.clone()))?;
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flood = rt.spawn(refused_calls(addr, args.flood_rate, args.connections.max(1), customer, stop.clone()));
-    let beside = rt.block_on(load(addr, n, args, place))?;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let refused = rt.block_on(flood)??;
-    let secs = (args.warmup + args.duration).as_secs_f64();
-    println!("| run | orders/s | p50 ms | p99 ms | errors | refused calls/s |");
-    println!("|---|---|---|---|---|---|");
-    println!(
-        "| alone | {:.0} | {:.2} | {:.2} | {} | — |",
-        alone.rate(),
-        alone.ms(0.5),
-        alone.ms(0.99),
-        alone.errors.len()
-    );
-    println!(
-        "| beside the flood | {:.0} | {:.2} | {:.2} | {} | {:.0} |",
-        beside.rate(),
-        beside.ms(0.5),
-        beside.ms(0.99),
-        beside.errors.len(),
-        refused as f64 / secs
-    );
-    println!(
-        "orders/s with ÷ without the flood: {:.2}; p99 with ÷ without: {:.2}",
-        beside.rate() / alone.rate(),
-        beside.ms(0.99) / alone.ms(0.99)
-    );
-    Ok(())
-}
-
-/// Sends PlaceOrder calls with a token that lacks the role, `rate` per second in open
-/// loop over their own connections, until `stop`; at most 512 in flight. Returns how
-/// many were refused with PERMISSION_DENIED.
-async fn refused_calls(
-    addr: SocketAddr,
-    rate: u64,
-    connections: usize,
-    customer: gcc_platform::TenantId,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-) -> anyhow::Result<u64> {
-    let mut channels = Vec::new();
-    for _ in 0..connections {
-        channels.push(Channel::from_shared(format!("http://{addr}"))?.tcp_nodelay(true).connect().await?);
-    }
-    let intruder = gcc_testkit::token(gcc_platform::TenantId::random(), &[gcc_platform::Role::CustomerAdmin]);
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(512));
-    let refused = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut i = 0usize;
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        tick.tick().await;
-        let Ok(permit) = in_flight.clone().try_acquire_owned() else { continue };
-        let mut c =
-            gcc_proto::ordering::ordering_service_client::OrderingServiceClient::new(channels[i % connections].clone());
-        i += 1;
-        let (token, refused) = (intruder.clone(), refused.clone());
-        tokio::spawn(async move {
-            let req = order(customer, &[("o365-g3-gcc", 10)], &uuid::Uuid::new_v4().to_string());
-            if c.place_order(gcc_testkit::authed(req, &token))
-                .await
-                .is_err_and(|e| e.code() == tonic::Code::PermissionDenied)
-            {
-                refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-            drop(permit);
-        });
-    }
-    Ok(refused.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// Measures the bare health check and then `call` at each level of concurrency, and
