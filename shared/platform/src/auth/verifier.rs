@@ -15,6 +15,12 @@ use crate::ids::TenantId;
 
 /// Clock skew tolerated on `exp` and `nbf` between the issuer and this server.
 const LEEWAY_SECS: u64 = 30;
+/// How long a verified token is taken at its word again without checking its signature,
+/// and how many such tokens are kept: a caller's every call no longer pays for the HMAC
+/// or signature check and the JSON of its token, and a flood of calls with one token
+/// costs little more than the calls themselves.
+const VERIFIED_TTL: Duration = Duration::from_secs(30);
+const VERIFIED_CAPACITY: usize = 10_000;
 /// The lifetime limit when none is configured.
 pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
@@ -41,6 +47,9 @@ pub struct Verifier {
     max_lifetime: Duration,
     /// The only tenants whose tokens may carry `eligibility_reviewer`.
     reviewer_tenants: HashSet<TenantId>,
+    /// Tokens verified with the one configured key, with their `exp`. Not used with a
+    /// JWKS, where a withdrawn key must stop counting at once.
+    verified: crate::cache::TtlCache<Arc<str>, (Caller, u64)>,
 }
 
 impl Verifier {
@@ -62,6 +71,7 @@ impl Verifier {
             issuer: issuer.to_owned(),
             max_lifetime: DEFAULT_MAX_LIFETIME,
             reviewer_tenants: HashSet::new(),
+            verified: crate::cache::TtlCache::new(VERIFIED_TTL, VERIFIED_CAPACITY),
         })
     }
 
@@ -82,6 +92,12 @@ impl Verifier {
     /// Verifies with the keys at hand. A token whose `kid` is not in the key set is
     /// `TOKEN_KEY_UNKNOWN`; [`Verifier::verify_async`] refreshes the set first.
     pub fn verify(&self, token: &str) -> Result<Caller, Problem> {
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+        if let Some(((caller, exp), _)) = self.verified.get(&Arc::from(token))
+            && now < exp + LEEWAY_SECS
+        {
+            return Ok(caller);
+        }
         if header_alg(token).is_some_and(|a| a.eq_ignore_ascii_case("none")) {
             return Err(unauthenticated("TOKEN_ALGORITHM_NOT_ALLOWED", "unsigned tokens are refused"));
         }
@@ -96,7 +112,12 @@ impl Verifier {
         validation.leeway = LEEWAY_SECS;
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(decode_problem)?.claims;
         self.check_lifetime(&claims)?;
-        self.caller(claims, token)
+        let exp = claims.exp;
+        let caller = self.caller(claims, token)?;
+        if matches!(self.keys, Keys::One(..)) {
+            self.verified.insert(caller.token.clone(), (caller.clone(), exp), std::time::Instant::now());
+        }
+        Ok(caller)
     }
 
     /// Verifies; a `kid` missing from the key set first triggers one early, rate-limited
