@@ -17,7 +17,7 @@ use crate::ids::TenantId;
 use crate::telemetry::LogFormat;
 
 /// Runtime settings of one server.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct ServerArgs {
     /// Address to listen on (default: the service's own port on 127.0.0.1).
     #[arg(long, env = "GCC_LISTEN")]
@@ -52,6 +52,30 @@ pub struct ServerArgs {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub events: crate::relay::EventsArgs,
+}
+
+/// Never prints a password: database and broker URLs are shown without theirs, so that
+/// the configuration can be logged whole.
+impl std::fmt::Debug for ServerArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |u: &Option<String>| u.as_deref().map(crate::db::redact);
+        f.debug_struct("ServerArgs")
+            .field("listen", &self.listen)
+            .field("database_url", &redacted(&self.database_url))
+            .field("db_max_connections", &self.db_max_connections)
+            .field("request_timeout", &self.request_timeout)
+            .field("concurrency_limit", &self.concurrency_limit)
+            .field("max_message_bytes", &self.max_message_bytes)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("log_format", &self.log_format)
+            .field("review_time_zone", &self.review_time_zone)
+            .field("limits", &self.limits)
+            .field("auth", &self.auth)
+            .field("events_nats_url", &redacted(&self.events.events_nats_url))
+            .field("events_stream", &self.events.events_stream)
+            .field("outbox_retention", &self.events.outbox_retention)
+            .finish()
+    }
 }
 
 impl ServerArgs {
@@ -188,6 +212,30 @@ fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+
+    #[test]
+    fn the_configuration_prints_no_password() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "s",
+            "--database-url",
+            "postgres://gcc:s3cret-pw@db:5432/gcc?sslmode=require&password=other-s3cret",
+            "--events-nats-url",
+            "nats://relay:n4ts-pw@nats:4222",
+        ])
+        .expect("flags parse");
+        let shown = format!("{:?}", cli.server);
+        for secret in ["s3cret-pw", "other-s3cret", "n4ts-pw"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("postgres://gcc@db:5432/gcc"), "{shown}");
+    }
 
     #[test]
     fn durations_parse_with_units() {

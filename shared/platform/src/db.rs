@@ -212,6 +212,15 @@ impl Db {
 
 /// The URL with any password removed, for messages.
 pub fn redact(url: &str) -> String {
+    // A password may also travel as a query parameter (`?password=…`).
+    let url = match url.find("password=") {
+        Some(p) => {
+            let end = url[p..].find('&').map_or(url.len(), |e| p + e);
+            format!("{}password=…{}", &url[..p], &url[end..])
+        }
+        None => url.to_owned(),
+    };
+    let url = url.as_str();
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];
