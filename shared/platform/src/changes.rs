@@ -16,6 +16,8 @@ use sqlx::postgres::PgListener;
 use crate::db::{Backend, Db};
 
 const CHANNEL: &str = "gcc_outbox";
+/// Notifications taken together before their resources are re-read.
+const MAX_BATCH: usize = 256;
 
 /// Installs the notifying trigger once per database, whatever replicas race to do it.
 async fn ensure_trigger(db: &Db) -> Result<(), sqlx::Error> {
@@ -82,7 +84,22 @@ where
         match tokio::time::timeout(Duration::from_secs(1), listener.try_recv()).await {
             Err(_) if db.reader().is_closed() => return Ok(()),
             Err(_) => continue,
-            Ok(Ok(Some(n))) => on_change(n.payload().to_owned()).await,
+            Ok(Ok(Some(n))) => {
+                // Whatever else has arrived meanwhile is taken too, and each resource is
+                // re-read once however often it changed: the work follows the number of
+                // resources changed, not the number of changes.
+                let mut names = vec![n.payload().to_owned()];
+                while names.len() < MAX_BATCH
+                    && let Some(more) = listener.next_buffered()
+                {
+                    if !names.iter().any(|m| m == more.payload()) {
+                        names.push(more.payload().to_owned());
+                    }
+                }
+                for name in names {
+                    on_change(name).await;
+                }
+            }
             // The connection dropped: notifications sent meanwhile are lost, so the
             // caller reconnects (and logs it).
             Ok(Ok(None)) => return Err(sqlx::Error::PoolClosed),
