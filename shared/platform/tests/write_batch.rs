@@ -135,3 +135,21 @@ async fn a_request_id_writes_once_however_many_calls_race() {
     assert_eq!(count_rows(&test.url, "outbox").await, 1);
     db.close().await;
 }
+
+/// A managed PostgreSQL that requires TLS is reachable (`sslmode=require`; the local
+/// server's certificate is self-signed for its host name, so `verify-full` against
+/// 127.0.0.1 cannot be shown here).
+#[tokio::test]
+async fn postgres_is_reached_over_tls_when_the_url_requires_it() {
+    let test = TestDb::fresh().await;
+    if !test.url.starts_with("postgres") {
+        return;
+    }
+    let url = format!("{}?sslmode=require", test.url);
+    let db = Db::connect(&url, 2, &sqlx::migrate::Migrator::DEFAULT).await.expect("connect with sslmode=require");
+    let ssl: (bool,) = sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(db.reader())
+        .await
+        .expect("read the connection's TLS state");
+    assert!(ssl.0, "the connection is encrypted");
+}
