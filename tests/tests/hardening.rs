@@ -23,12 +23,7 @@ fn meta(err: &tonic::Status, key: &str) -> String {
     err.get_error_details().error_info().and_then(|i| i.metadata.get(key).cloned()).unwrap_or_default()
 }
 
-async fn invite(
-    s: &Stack,
-    partner: TenantId,
-    customer: TenantId,
-    token: &str,
-) -> Result<rpb::RelationshipRequest, tonic::Status> {
+async fn invite(s: &Stack, customer: TenantId, token: &str) -> Result<rpb::RelationshipRequest, tonic::Status> {
     let req = rpb::CreateRelationshipRequestRequest {
         relationship_request: Some(rpb::RelationshipRequest {
             bound_customer_tenant_id: customer.to_string(),
@@ -36,7 +31,6 @@ async fn invite(
         }),
         request_id: String::new(),
     };
-    let _ = partner;
     Ok(s.relationships_svc(token).create_relationship_request(req).await?.into_inner())
 }
 
@@ -55,7 +49,7 @@ async fn r1a_an_unlinked_reseller_cannot_submit_invite_or_order_and_ending_a_lin
     let err = s.submit_customer(reseller, provider, None).await.unwrap_err();
     assert_refused(&err, Code::FailedPrecondition, "RESELLER_LINK_PENDING");
     assert_eq!(meta(&err, "link_state"), "REQUESTED");
-    let err = invite(&s, reseller, existing, &admin(reseller)).await.unwrap_err();
+    let err = invite(&s, existing, &admin(reseller)).await.unwrap_err();
     assert_refused(&err, Code::FailedPrecondition, "RESELLER_LINK_PENDING");
 
     // Once the provider agrees, the reseller sells GCC through it.
@@ -279,7 +273,7 @@ async fn seed_sales_agents_run_the_whole_relationship_request_workflow() {
     let other = s.gcc_partner().await;
     let customer = s.validated_customer(other).await;
     let sales = token(partner, &[Role::SalesAgent]);
-    let r = invite(&s, partner, customer, &sales).await.unwrap();
+    let r = invite(&s, customer, &sales).await.unwrap();
     let mut c = s.relationships_svc(&sales);
     let body = format!("Dear customer,\n\nplease accept: {}\n", r.invitation_url);
     let update = rpb::UpdateRelationshipRequestEmailRequest {

@@ -2,7 +2,6 @@
 //! reads reach the audit trail without the callers waiting for it.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use gcc_platform::TenantId;
 use gcc_proto::partner as pb;
@@ -11,18 +10,6 @@ use prost::Message;
 use tonic::Code;
 
 use crate::helpers::{TestApp, admin};
-
-/// Polls `count` until it reaches `at_least`, within a bound.
-async fn eventually(app: &TestApp, table: &str, at_least: i64) -> i64 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let n = app.count(table).await;
-        if n >= at_least || tokio::time::Instant::now() > deadline {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
 
 #[tokio::test]
 async fn a_list_of_maximum_length_records_pages_within_the_response_limit() {
@@ -67,7 +54,7 @@ async fn refusals_are_audited_off_the_callers_path_with_their_echo_truncated() {
         let err = app.client().approve_partner_validation(authed(req, &admin(tenant))).await.unwrap_err();
         assert_refused(&err, Code::PermissionDenied, "ROLE_REQUIRED");
     }
-    assert_eq!(eventually(&app, "audit_log WHERE outcome = 'ROLE_REQUIRED'", 40).await, 40);
+    assert_eq!(gcc_testkit::eventually_eq(40, || app.count("audit_log WHERE outcome = 'ROLE_REQUIRED'")).await, 40);
     assert_eq!(app.count("audit_log WHERE LENGTH(target) > 300 OR LENGTH(detail) > 600").await, 0);
 }
 
@@ -84,6 +71,6 @@ async fn a_reviewers_reads_of_contact_data_are_audited() {
     let req = pb::GetPartnerValidationRequest { name: v.name.clone() };
     app.client().get_partner_validation(authed(req, &admin(tenant))).await.unwrap();
     let reads = "audit_log WHERE action = 'partner_validation.read' AND outcome = 'ok'";
-    assert_eq!(eventually(&app, reads, 2).await, 2);
+    assert_eq!(gcc_testkit::eventually_eq(2, || app.count(reads)).await, 2);
     assert_eq!(app.count(&format!("{reads} AND detail LIKE '%{}%'", v.name)).await, 2);
 }
