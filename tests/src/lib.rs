@@ -153,6 +153,12 @@ impl Stack {
     }
 
     /// A client connection to a service, acting with `token`.
+    /// Each service's database: partner-eligibility, relationships, customer-validation
+    /// and ordering, in that order.
+    pub fn database_urls(&self) -> [&str; 4] {
+        [&self._dbs[0].url, &self._dbs[1].url, &self._dbs[2].url, &self._dbs[3].url]
+    }
+
     pub fn connect(&self, addr: SocketAddr, token: &str) -> anyhow::Result<gcc_client::Connection> {
         gcc_client::Connection::lazy(&url(addr), Some(token), std::time::Duration::from_secs(10))
     }

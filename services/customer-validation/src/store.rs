@@ -7,11 +7,11 @@ use gcc_platform::audit;
 use gcc_platform::db::{Db, is_unique_violation};
 use gcc_platform::db::{corrupt_column as corrupt, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
-use gcc_platform::paging::Page;
+use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId, ids::new_id};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::domain::*;
 use crate::error::ValidationError;
@@ -134,19 +134,16 @@ impl Store {
     }
 
     pub async fn list(&self, f: &ValidationFilter, page: &Page) -> Result<Vec<CustomerValidation>> {
-        let rows = sqlx::query(
-            "SELECT * FROM customer_validations WHERE id > $1 \
-             AND ($2 = '' OR partner_tenant = $2 OR transacting_tenant = $2) AND ($3 = '' OR state = $3) \
-             AND ($4 = 0 OR (state = 'PENDING_REVIEW' AND due_at < $5)) ORDER BY id LIMIT $6",
-        )
-        .bind(&page.after)
-        .bind(f.visible_to.map(|t| t.to_string()).unwrap_or_default())
-        .bind(f.state.map(ValidationState::as_str).unwrap_or_default())
-        .bind(i64::from(f.overdue_at.is_some()))
-        .bind(f.overdue_at.map(to_micros).unwrap_or(0))
-        .bind(page.limit())
-        .fetch_all(self.db.reader())
-        .await?;
+        let sql = list_sql(f);
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(&page.after)
+            .bind(f.visible_to.map(|t| t.to_string()).unwrap_or_default())
+            .bind(f.state.map(ValidationState::as_str).unwrap_or_default())
+            .bind(i64::from(f.overdue_at.is_some()))
+            .bind(f.overdue_at.map(to_micros).unwrap_or(0))
+            .bind(page.limit())
+            .fetch_all(self.db.reader())
+            .await?;
         rows.iter().map(validation_from_row).collect()
     }
 
@@ -427,6 +424,28 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 fn decode_json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T> {
     Ok(serde_json::from_str(&row.try_get::<String, _>(col)?).map_err(|_| corrupt(col))?)
+}
+
+/// A page of customer validations for [`ValidationFilter`]: `$1` after, `$2` the partner
+/// (or empty), `$3` the state (or empty), `$4` 1 for overdue only, `$5` the instant, `$6`
+/// the page size. The leads pick an index to walk in id order, narrowed by the filter
+/// that narrows most; the rest re-checks every filter.
+pub fn list_sql(f: &ValidationFilter) -> String {
+    let leads: &[&str] = match f {
+        ValidationFilter { visible_to: Some(_), .. } => &["partner_tenant = $2", "transacting_tenant = $2"],
+        ValidationFilter { state: Some(_), .. } => &["state = $3"],
+        ValidationFilter { overdue_at: Some(_), .. } => &["state = 'PENDING_REVIEW'"],
+        _ => &[],
+    };
+    paging::keyset_sql(
+        "customer_validations",
+        "id",
+        leads,
+        "AND ($2 = '' OR partner_tenant = $2 OR transacting_tenant = $2) AND ($3 = '' OR state = $3) \
+         AND ($4 = 0 OR (state = 'PENDING_REVIEW' AND due_at < $5))",
+        "$1",
+        "$6",
+    )
 }
 
 fn validation_from_row(row: &AnyRow) -> Result<CustomerValidation> {

@@ -7,11 +7,11 @@ use gcc_platform::db::{
     Db, Statement, WriteBatch, corrupt_column as corrupt, opt_tenant_column as opt_tenant, tenant_column as tenant,
 };
 use gcc_platform::idempotency::{self, IdempotencyKey};
-use gcc_platform::paging::Page;
+use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::domain::*;
 use crate::error::OrderingError;
@@ -141,12 +141,21 @@ impl Store {
             })).collect::<Vec<_>>(),
             "gcc_checked": order.gcc_checked,
         });
+        // The audit keeps who placed what for whom, and whether the gate was asked: the
+        // lines as `offer×quantity`. The subscriptions' IDs and the partner (the actor's
+        // tenant) are in the order's own rows, which are never changed or deleted.
+        let audited = serde_json::json!({
+            "customer": order.customer.to_string(),
+            "indirect_provider": order.provider.map(|p| p.to_string()),
+            "lines": order.lines.iter().map(|l| format!("{}×{}", l.offer, l.quantity.get())).collect::<Vec<_>>(),
+            "gcc_checked": order.gcc_checked,
+        });
         let at = to_micros(now);
         batch.push(audit::event_statement(at, "gcc.ordering.v1.order.placed", &target, &detail));
         batch.push(audit::entry_statement(
             caller,
             at,
-            AuditEntry { action: "order.place", target: &target, outcome: "ok", detail },
+            AuditEntry { action: "order.place", target: &target, outcome: "ok", detail: audited },
         ));
         idempotency::apply(&self.db, key, at, batch, order).await
     }
@@ -161,17 +170,9 @@ impl Store {
 
     /// Orders `viewer` placed or sees as the indirect provider, in id (creation) order.
     pub async fn list_orders(&self, viewer: TenantId, customer: Option<TenantId>, page: &Page) -> Result<Vec<Order>> {
-        let rows = sqlx::query(select_orders!(
-            "(SELECT * FROM orders WHERE id > $1 AND (partner_tenant = $2 OR provider_tenant = $2) \
-             AND ($3 = '' OR customer_tenant = $3) ORDER BY id LIMIT $4)",
-            "ORDER BY o.id, l.line_no"
-        ))
-        .bind(&page.after)
-        .bind(viewer.to_string())
-        .bind(customer.map(|c| c.to_string()).unwrap_or_default())
-        .bind(page.limit())
-        .fetch_all(self.db.reader())
-        .await?;
+        let sql = list_orders_sql(customer.is_some());
+        let rows =
+            bind_visible(sqlx::query(AssertSqlSafe(sql)), viewer, customer, page).fetch_all(self.db.reader()).await?;
         orders_from_rows(&rows)
     }
 
@@ -182,17 +183,49 @@ impl Store {
         customer: Option<TenantId>,
         page: &Page,
     ) -> Result<Vec<Subscription>> {
-        let rows = sqlx::query(
-            "SELECT * FROM subscriptions WHERE id > $1 AND (partner_tenant = $2 OR provider_tenant = $2) \
-             AND ($3 = '' OR customer_tenant = $3) ORDER BY id LIMIT $4",
-        )
-        .bind(&page.after)
-        .bind(viewer.to_string())
-        .bind(customer.map(|c| c.to_string()).unwrap_or_default())
-        .bind(page.limit())
-        .fetch_all(self.db.reader())
-        .await?;
+        let sql = visible_page_sql("subscriptions", customer.is_some());
+        let rows =
+            bind_visible(sqlx::query(AssertSqlSafe(sql)), viewer, customer, page).fetch_all(self.db.reader()).await?;
         rows.iter().map(subscription_from_row).collect()
+    }
+}
+
+/// A page of orders with their lines: see [`visible_page_sql`] for the placeholders.
+pub fn list_orders_sql(one_customer: bool) -> String {
+    format!(select_orders!("({})", "ORDER BY o.id, l.line_no"), visible_page_sql("orders", one_customer))
+}
+
+/// One page of `table` (orders or subscriptions) as `$2` sees it: rows it placed or sees
+/// as the indirect provider, after `$1`, optionally of one customer (`$3`). Each branch
+/// walks one index in id order, so a page costs the same at any table size: the
+/// partner's and the provider's indexes without a customer, the customer's with one (a
+/// customer has few partners). The page size is the last placeholder: `$4` with a
+/// customer, `$3` without.
+pub fn visible_page_sql(table: &str, one_customer: bool) -> String {
+    if one_customer {
+        paging::keyset_sql(
+            table,
+            "id",
+            &["customer_tenant = $3"],
+            "AND (partner_tenant = $2 OR provider_tenant = $2)",
+            "$1",
+            "$4",
+        )
+    } else {
+        paging::keyset_sql(table, "id", &["partner_tenant = $2", "provider_tenant = $2"], "", "$1", "$3")
+    }
+}
+
+fn bind_visible<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    viewer: TenantId,
+    customer: Option<TenantId>,
+    page: &Page,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let query = query.bind(page.after.clone()).bind(viewer.to_string());
+    match customer {
+        Some(c) => query.bind(c.to_string()).bind(page.limit()),
+        None => query.bind(page.limit()),
     }
 }
 

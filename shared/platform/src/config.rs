@@ -74,6 +74,7 @@ impl std::fmt::Debug for ServerArgs {
             .field("events_nats_url", &redacted(&self.events.events_nats_url))
             .field("events_stream", &self.events.events_stream)
             .field("outbox_retention", &self.events.outbox_retention)
+            .field("idempotency_retention", &self.events.idempotency_retention)
             .finish()
     }
 }

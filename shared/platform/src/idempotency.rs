@@ -182,6 +182,21 @@ where
     }
 }
 
+/// Forgets requests older than `retention`: a retry after that is a new request. Their
+/// answers are what an order costs most on disk after its own rows.
+pub async fn prune(db: &Db, retention: std::time::Duration) -> Result<u64, sqlx::Error> {
+    let retention = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
+    let cutoff = crate::time::to_micros(chrono::Utc::now()).saturating_sub(retention);
+    let mut tx = db.begin().await?;
+    let n = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
 fn encode<T: Serialize>(response: &T) -> Result<String, Problem> {
     serde_json::to_string(response).map_err(|e| {
         tracing::error!(error = %e, "response does not encode");
@@ -234,6 +249,28 @@ mod tests {
         assert_eq!(peek::<i64>(&db, &key).await.unwrap(), Some(7));
         let reused = peek::<i64>(&db, &other).await.unwrap_err();
         assert_eq!((reused.code, reused.reason), (Code::AlreadyExists, "REQUEST_ID_REUSED"));
+
+        db.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+    }
+
+    #[tokio::test]
+    async fn records_past_the_retention_are_forgotten_and_the_rest_kept() {
+        let file = std::env::temp_dir().join(format!("gcc-idempotency-{}.db", Uuid::new_v4()));
+        let db =
+            Db::connect(&format!("sqlite://{}", file.display()), 2, &sqlx::migrate::Migrator::DEFAULT).await.unwrap();
+        let now = crate::time::to_micros(chrono::Utc::now());
+        let hour = 3_600_000_000;
+        let old = IdempotencyKey::new("tenant", "Place", &Uuid::new_v4().to_string(), &()).unwrap().unwrap();
+        let recent = IdempotencyKey::new("tenant", "Place", &Uuid::new_v4().to_string(), &()).unwrap().unwrap();
+        run(&db, Some(&old), now - 2 * hour, seven).await.unwrap();
+        run(&db, Some(&recent), now - hour / 2, seven).await.unwrap();
+
+        assert_eq!(prune(&db, std::time::Duration::from_secs(3600)).await.unwrap(), 1);
+        assert_eq!(peek::<i64>(&db, &old).await.unwrap(), None, "forgotten: a retry now is a new request");
+        assert_eq!(peek::<i64>(&db, &recent).await.unwrap(), Some(7));
 
         db.close().await;
         for suffix in ["", "-wal", "-shm"] {

@@ -93,6 +93,37 @@ impl Page {
     }
 }
 
+/// The SQL of one keyset page of `table`: rows whose `key` follows `after`, in `key`
+/// order, at most `limit` of them, that satisfy one of `leads` (any of them; none means
+/// all rows) and every condition in `rest` (an SQL fragment starting with `AND`, or
+/// empty). `after` and `limit` are placeholders such as `$1`.
+///
+/// Each lead should be an equality on the leading column of an index whose next column is
+/// `key` (`partner_tenant = $2` over an index on `(partner_tenant, id)`). Then each branch
+/// reads at most one page from its index, and a page costs the same whatever the size of
+/// the table. An `OR` of two leads in one `WHERE` would not: no single index serves it,
+/// and the database would scan. Several leads are merged with `UNION`, which also drops a
+/// row that two leads match.
+pub fn keyset_sql(table: &str, key: &str, leads: &[&str], rest: &str, after: &str, limit: &str) -> String {
+    let branch = |lead: Option<&str>| {
+        let lead = lead.map(|l| format!("{l} AND ")).unwrap_or_default();
+        format!("SELECT * FROM {table} WHERE {lead}{key} > {after} {rest} ORDER BY {key} LIMIT {limit}")
+    };
+    match leads {
+        [] => branch(None),
+        [one] => branch(Some(one)),
+        many => {
+            let union = many
+                .iter()
+                .enumerate()
+                .map(|(i, lead)| format!("SELECT * FROM ({}) b{i}", branch(Some(lead))))
+                .collect::<Vec<_>>()
+                .join(" UNION ");
+            format!("SELECT * FROM ({union}) u ORDER BY {key} LIMIT {limit}")
+        }
+    }
+}
+
 fn encode(after: &str, filter: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{filter}\n{after}"))
 }

@@ -30,6 +30,10 @@ pub struct EventsArgs {
     /// How long relayed events stay in the outbox before they are pruned.
     #[arg(long, env = "GCC_OUTBOX_RETENTION", default_value = "7d", value_parser = crate::config::parse_duration)]
     pub outbox_retention: Duration,
+    /// How long a `request_id` is remembered: a retry within it gets the first answer, a
+    /// request after it is a new request. Pruned with the outbox.
+    #[arg(long, env = "GCC_IDEMPOTENCY_RETENTION", default_value = "7d", value_parser = crate::config::parse_duration)]
+    pub idempotency_retention: Duration,
     /// How often the relay looks for new events when it found none.
     #[arg(long, env = "GCC_OUTBOX_POLL", default_value = "200ms", value_parser = crate::config::parse_duration)]
     pub outbox_poll: Duration,
@@ -74,12 +78,13 @@ pub fn spawn(db: Db, args: &EventsArgs, source: &'static str) -> anyhow::Result<
         Some(url) => vec![Sink::Nats(crate::nats::NatsSink::new(url, &args.events_stream, source)?)],
         None => Vec::new(),
     };
-    let (poll, retention) = (args.outbox_poll, args.outbox_retention);
+    let (poll, retention) = (args.outbox_poll, (args.outbox_retention, args.idempotency_retention));
     tokio::spawn(async move { run(db, sinks, poll, retention).await });
     Ok(())
 }
 
-async fn run(db: Db, sinks: Vec<Sink>, poll: Duration, retention: Duration) {
+/// `retention`: of relayed events, and of idempotency records.
+async fn run(db: Db, sinks: Vec<Sink>, poll: Duration, retention: (Duration, Duration)) {
     let mut failures = 0u32;
     let mut pruned_at = tokio::time::Instant::now();
     loop {
@@ -103,8 +108,11 @@ async fn run(db: Db, sinks: Vec<Sink>, poll: Duration, retention: Duration) {
         };
         if pruned_at.elapsed() >= PRUNE_EVERY {
             pruned_at = tokio::time::Instant::now();
-            if let Err(e) = prune(&db, retention).await {
+            if let Err(e) = prune(&db, retention.0).await {
                 tracing::warn!(error = %e, "outbox pruning failed");
+            }
+            if let Err(e) = crate::idempotency::prune(&db, retention.1).await {
+                tracing::warn!(error = %e, "idempotency pruning failed");
             }
         }
         tokio::time::sleep(wait).await;

@@ -3,6 +3,7 @@
 //! clock, and helpers to read `ErrorInfo` from a `Status`.
 
 pub mod jwks;
+mod plan;
 pub mod walk;
 
 use std::net::SocketAddr;
@@ -78,6 +79,45 @@ pub async fn count_rows(url: &str, table: &str) -> i64 {
         .expect("count rows");
     let _ = conn.close().await;
     n.0
+}
+
+/// A value bound to a placeholder of a query whose plan [`unbounded_reads`] reads.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(&'static str),
+    Int(i64),
+}
+
+/// The tables the database at `url` would read in a way whose cost grows with the table,
+/// to answer `sql` with `args`: a full scan, an index walked only by a key range, or rows
+/// found by an index and then all sorted before the `LIMIT` applies. How tests prove that
+/// a page costs the same whatever the size of the table. On PostgreSQL the plan is made
+/// with sequential scans discouraged, so one appears only where no index serves.
+pub async fn unbounded_reads(url: &str, sql: &str, args: &[Arg]) -> Vec<String> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect to the test database");
+    let postgres = url.starts_with("postgres");
+    if postgres {
+        conn.execute("SET enable_seqscan = off").await.expect("discourage sequential scans");
+    }
+    let explain = if postgres { format!("EXPLAIN {sql}") } else { format!("EXPLAIN QUERY PLAN {sql}") };
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(explain));
+    for arg in args {
+        query = match arg {
+            Arg::Text(t) => query.bind(*t),
+            Arg::Int(n) => query.bind(*n),
+        };
+    }
+    let rows = query.fetch_all(&mut conn).await.expect("explain the query");
+    let _ = conn.close().await;
+    if postgres {
+        let lines: Vec<String> = rows.iter().map(|r| sqlx::Row::get::<String, _>(r, 0)).collect();
+        plan::postgres_unbounded(&lines)
+    } else {
+        let nodes: Vec<(i64, i64, String)> =
+            rows.iter().map(|r| (sqlx::Row::get(r, 0), sqlx::Row::get(r, 1), sqlx::Row::get(r, 3))).collect();
+        plan::sqlite_unbounded(&nodes)
+    }
 }
 
 /// Which backend this run uses, for messages.

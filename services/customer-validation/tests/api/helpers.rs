@@ -106,6 +106,10 @@ impl World {
     }
 
     /// Rows in a customer-validation table.
+    pub fn db_url(&self) -> &str {
+        &self.db_url
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         gcc_testkit::count_rows(&self.db_url, table).await
     }

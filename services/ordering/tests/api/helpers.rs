@@ -128,6 +128,10 @@ impl World {
     }
 
     /// Rows in an ordering table (with an optional `WHERE …`).
+    pub fn ordering_db(&self) -> &str {
+        &self.ordering_db
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         gcc_testkit::count_rows(&self.ordering_db, table).await
     }

@@ -9,5 +9,6 @@ mod eligibility;
 mod fail_closed;
 mod helpers;
 mod idempotency;
+mod pages;
 mod paths;
 mod visibility;

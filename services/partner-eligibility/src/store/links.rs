@@ -7,11 +7,11 @@ use futures::future::BoxFuture;
 use gcc_platform::audit;
 use gcc_platform::db::{corrupt_column as corrupt, is_unique_violation, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
-use gcc_platform::paging::Page;
+use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId, ids::new_id};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{Result, Store, fetch_partner};
 use crate::domain::{LinkMove, LinkState, PartnerType, ResellerLink, Side};
@@ -118,16 +118,23 @@ impl Store {
         state: Option<LinkState>,
         page: &Page,
     ) -> Result<Vec<ResellerLink>> {
-        let rows = sqlx::query(
-            "SELECT * FROM reseller_links WHERE id > $1 AND ($2 = '' OR provider_tenant = $2 OR reseller_tenant = $2) \
-             AND ($3 = '' OR state = $3) ORDER BY id LIMIT $4",
-        )
-        .bind(&page.after)
-        .bind(party.map(|t| t.to_string()).unwrap_or_default())
-        .bind(state.map(LinkState::as_str).unwrap_or_default())
-        .bind(page.limit())
-        .fetch_all(self.db().reader())
-        .await?;
+        // Either side's index, walked in id order; the rest re-checks every filter.
+        let leads: &[&str] = if party.is_some() { &["provider_tenant = $2", "reseller_tenant = $2"] } else { &[] };
+        let sql = paging::keyset_sql(
+            "reseller_links",
+            "id",
+            leads,
+            "AND ($2 = '' OR provider_tenant = $2 OR reseller_tenant = $2) AND ($3 = '' OR state = $3)",
+            "$1",
+            "$4",
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(&page.after)
+            .bind(party.map(|t| t.to_string()).unwrap_or_default())
+            .bind(state.map(LinkState::as_str).unwrap_or_default())
+            .bind(page.limit())
+            .fetch_all(self.db().reader())
+            .await?;
         rows.iter().map(link_from_row).collect()
     }
 }

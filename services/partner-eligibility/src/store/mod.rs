@@ -11,11 +11,11 @@ use gcc_platform::audit;
 use gcc_platform::db::{Db, is_unique_violation};
 use gcc_platform::db::{corrupt_column as corrupt, opt_tenant_column as opt_tenant, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
-use gcc_platform::paging::Page;
+use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId, ids::new_id};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::domain::*;
 use crate::error::PartnerError;
@@ -229,19 +229,31 @@ impl Store {
     }
 
     pub async fn list_validations(&self, filter: &ValidationFilter, page: &Page) -> Result<Vec<PartnerValidation>> {
-        let rows = sqlx::query(
-            "SELECT * FROM partner_validations \
-             WHERE id > $1 AND ($2 = '' OR partner_tenant = $2) AND ($3 = '' OR state = $3) \
-             AND ($4 = 0 OR (state = 'PENDING_REVIEW' AND due_at < $5)) ORDER BY id LIMIT $6",
-        )
-        .bind(&page.after)
-        .bind(filter.partner.map(|t| t.to_string()).unwrap_or_default())
-        .bind(filter.state.map(ValidationState::as_str).unwrap_or_default())
-        .bind(i64::from(filter.overdue_at.is_some()))
-        .bind(filter.overdue_at.map(to_micros).unwrap_or(0))
-        .bind(page.limit())
-        .fetch_all(self.db.reader())
-        .await?;
+        // The leads pick an index to walk in id order; the rest re-checks every filter.
+        let leads: &[&str] = match filter {
+            ValidationFilter { partner: Some(_), .. } => &["partner_tenant = $2"],
+            ValidationFilter { state: Some(_), .. } => &["state = $3"],
+            ValidationFilter { overdue_at: Some(_), .. } => &["state = 'PENDING_REVIEW'"],
+            _ => &[],
+        };
+        let sql = paging::keyset_sql(
+            "partner_validations",
+            "id",
+            leads,
+            "AND ($2 = '' OR partner_tenant = $2) AND ($3 = '' OR state = $3) \
+             AND ($4 = 0 OR (state = 'PENDING_REVIEW' AND due_at < $5))",
+            "$1",
+            "$6",
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(&page.after)
+            .bind(filter.partner.map(|t| t.to_string()).unwrap_or_default())
+            .bind(filter.state.map(ValidationState::as_str).unwrap_or_default())
+            .bind(i64::from(filter.overdue_at.is_some()))
+            .bind(filter.overdue_at.map(to_micros).unwrap_or(0))
+            .bind(page.limit())
+            .fetch_all(self.db.reader())
+            .await?;
         rows.iter().map(validation_from_row).collect()
     }
 
