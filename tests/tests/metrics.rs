@@ -3,6 +3,7 @@
 //! conventions and the domain metrics, with the right labels and counts, and
 //! `promtool check metrics` accepts them.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -80,6 +81,44 @@ async fn scrape(addr: Option<SocketAddr>) -> String {
     response.text().await.expect("a body")
 }
 
+/// deploy/observability/metrics.txt: family → (type, label names).
+fn contract() -> HashMap<String, (String, Vec<String>)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/observability/metrics.txt");
+    let text = std::fs::read_to_string(path).expect("the metrics contract");
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (family, labels) = l.split_once('#').unwrap_or((l, ""));
+            let mut f = family.split_whitespace();
+            let (name, kind) = (f.next().unwrap().to_owned(), f.next().unwrap().to_owned());
+            let labels = labels.split_whitespace().map(|w| w.split('(').next().unwrap().to_owned()).collect();
+            (name, (kind, labels))
+        })
+        .collect()
+}
+
+/// Every family and label of a scrape is in the contract, with the contract's type.
+fn assert_in_contract(text: &str) {
+    let contract = contract();
+    let mut types = HashMap::new();
+    for line in text.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
+        let (name, kind) = line.split_once(' ').unwrap();
+        let (want, _) = contract.get(name).unwrap_or_else(|| panic!("{name} is not in metrics.txt"));
+        assert_eq!(kind, want, "the type of {name}");
+        types.insert(name.to_owned(), kind.to_owned());
+    }
+    for s in parse(text) {
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|x| s.name.strip_suffix(x).filter(|f| types.get(*f).is_some_and(|k| k == "histogram")))
+            .unwrap_or(&s.name);
+        let (_, labels) = &contract[family];
+        for (k, _) in &s.labels {
+            assert!(k == "le" || labels.contains(k), "{}: label {k} is not in metrics.txt", s.name);
+        }
+    }
+}
+
 /// `promtool check metrics` on a scrape. promtool comes from Debian's prometheus package
 /// (`deploy/validate --tools` installs it).
 fn promtool_check(text: &str, what: &str) {
@@ -145,6 +184,7 @@ async fn metrics_count_calls_orders_and_verdicts_by_their_labels() {
     // ordering: its calls, its orders, its calls to the gate.
     let text = scrape(s.ordering.as_ref().unwrap().metrics_addr()).await;
     promtool_check(&text, "ordering");
+    assert_in_contract(&text);
     let m = parse(&text);
     let place = [
         ("service", "ordering"),
@@ -197,6 +237,7 @@ async fn metrics_count_calls_orders_and_verdicts_by_their_labels() {
     // customer-validation: the gate's verdicts, its own calls, its queue.
     let text = scrape(s.validation.as_ref().unwrap().metrics_addr()).await;
     promtool_check(&text, "customer-validation");
+    assert_in_contract(&text);
     let m = parse(&text);
     let gate = [("service", "customer-validation")];
     assert_eq!(
@@ -231,6 +272,7 @@ async fn metrics_count_calls_orders_and_verdicts_by_their_labels() {
     // partner-eligibility: its queue is empty (the partner was approved).
     let text = scrape(s.partner.as_ref().unwrap().metrics_addr()).await;
     promtool_check(&text, "partner-eligibility");
+    assert_in_contract(&text);
     let m = parse(&text);
     let queue = [("service", "partner-eligibility"), ("queue", "partner")];
     assert_eq!(value(&m, "gcc_validation_queue_depth", &queue), 0.0, "{text}");
