@@ -1,6 +1,8 @@
 //! Starts every service on its own port (50051, 50052, …) with its own SQLite file under
 //! the data folder, wired to each other, prints the endpoints, and stops them all on
-//! SIGTERM or ctrl-c.
+//! SIGTERM or ctrl-c. With `--metrics-listen`, one `/metrics` port serves all four
+//! services (their series differ by the `service` label), and each service's spans carry
+//! its own `service.name`.
 //!
 //! With no token key configured it runs in development mode: it creates random keys under
 //! the data folder (once) — the HS256 token key that `gccctl dev-token` signs with, and
