@@ -22,6 +22,8 @@ pub struct Options {
     pub validation_args: Vec<String>,
     pub ordering_args: Vec<String>,
     pub clock: Option<SharedClock>,
+    /// Every service serves `/metrics` on a port of its own (`Running::metrics_addr`).
+    pub metrics: bool,
 }
 
 /// The four services, running.
@@ -59,7 +61,10 @@ fn url(addr: SocketAddr) -> String {
 }
 
 /// `defaults` as flag/value pairs; a flag given in `extra` replaces its default.
-fn parse<C: Parser>(name: &str, defaults: Vec<String>, extra: &[String]) -> anyhow::Result<C> {
+fn parse<C: Parser>(name: &str, mut defaults: Vec<String>, extra: &[String], metrics: bool) -> anyhow::Result<C> {
+    if metrics {
+        defaults.extend(["--metrics-listen".to_owned(), "127.0.0.1:0".to_owned()]);
+    }
     let defaults: Vec<&str> = defaults.iter().map(String::as_str).collect();
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     Ok(C::try_parse_from(merge_args(name, &defaults, &extra))?)
@@ -82,6 +87,7 @@ impl Stack {
             "partner-eligibility",
             vec!["--database-url".into(), dbs[0].url.clone(), reviewers.clone(), REVIEWER_TENANT.into()],
             &[],
+            options.metrics,
         )?;
         let partner = partner_eligibility::build(&partner_cfg, listener().await, clock.clone(), verifier()).await?;
 
@@ -96,6 +102,7 @@ impl Stack {
                 key.path().display().to_string(),
             ],
             &[],
+            options.metrics,
         )?;
         let relationships = relationships::build(&rel_cfg, listener().await, clock.clone(), verifier()).await?;
 
@@ -112,6 +119,7 @@ impl Stack {
                 url(relationships.local_addr()),
             ],
             &options.validation_args,
+            options.metrics,
         )?;
         let validation = customer_validation::build(&val_cfg, listener().await, clock.clone(), verifier()).await?;
 
@@ -126,6 +134,7 @@ impl Stack {
                 url(relationships.local_addr()),
             ],
             &options.ordering_args,
+            options.metrics,
         )?;
         let ordering = ordering::build(&ord_cfg, listener().await, clock, verifier()).await?;
 

@@ -70,8 +70,20 @@ pub async fn build(
     let (store, hub) = (Store::new(db.clone()), Hub::new(256));
     // Changes made through other replicas reach this one's watchers too (PostgreSQL).
     crate::api::follow_replicas(&db, &url, store.clone(), hub.clone()).await?;
-    let partner = Connection::lazy(&config.partner_endpoint, None, config.dependency_timeout)?;
-    let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?;
+    let metrics = args.metrics.service(SERVICE);
+    gcc_platform::metrics::watch_queue(&metrics, &db, "customer", "customer_validations", clock.clone());
+    let partner = Connection::lazy(&config.partner_endpoint, None, config.dependency_timeout)?.observed(
+        SERVICE,
+        "partner-eligibility",
+        &config.partner_endpoint,
+        metrics.clone(),
+    );
+    let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?.observed(
+        SERVICE,
+        "relationships",
+        &config.relationships_endpoint,
+        metrics.clone(),
+    );
     let api = ValidationApi::new(State {
         store,
         clock,
@@ -83,6 +95,7 @@ pub async fn build(
         dependency_timeout: config.dependency_timeout,
         watchers: Watchers::new(args.limits.watch_limits(), DOMAIN),
         max_message_bytes: args.max_message_bytes,
+        metrics,
     });
     let service = CustomerValidationServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
@@ -90,5 +103,5 @@ pub async fn build(
     let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
     gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
-    Running::serve(args, DOMAIN, service, listener, db).await
+    Running::serve_named(args, SERVICE, DOMAIN, service, listener, db).await
 }

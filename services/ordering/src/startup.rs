@@ -58,8 +58,19 @@ pub async fn build(
     let store = Store::new(db.clone());
     let catalog = store.catalog().await.context("cannot read the offer catalog")?;
     anyhow::ensure!(!catalog.is_empty(), "the offer catalog is empty");
-    let validation = Connection::lazy(&config.validation_endpoint, None, config.dependency_timeout)?;
-    let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?;
+    let metrics = args.metrics.service(SERVICE);
+    let validation = Connection::lazy(&config.validation_endpoint, None, config.dependency_timeout)?.observed(
+        SERVICE,
+        "customer-validation",
+        &config.validation_endpoint,
+        metrics.clone(),
+    );
+    let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?.observed(
+        SERVICE,
+        "relationships",
+        &config.relationships_endpoint,
+        metrics.clone(),
+    );
     let api = OrderingApi::new(State {
         store,
         catalog,
@@ -68,6 +79,7 @@ pub async fn build(
         dependency_timeout: config.dependency_timeout,
         eligibility_contact: config.eligibility_contact.clone(),
         max_message_bytes: args.max_message_bytes,
+        metrics,
     });
     let service = OrderingServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
@@ -75,5 +87,5 @@ pub async fn build(
     let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
     gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
-    Running::serve(args, DOMAIN, service, listener, db).await
+    Running::serve_named(args, SERVICE, DOMAIN, service, listener, db).await
 }

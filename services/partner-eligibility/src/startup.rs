@@ -49,6 +49,8 @@ pub async fn build(
     let (store, hub, links) = (Store::new(db.clone()), Hub::new(256), Hub::new(256));
     // Changes made through other replicas reach this one's watchers too (PostgreSQL).
     crate::api::follow_replicas(&db, &url, store.clone(), hub.clone(), links.clone()).await?;
+    let metrics = args.metrics.service(SERVICE);
+    gcc_platform::metrics::watch_queue(&metrics, &db, "partner", "partner_validations", clock.clone());
     let api = PartnerApi::new(State {
         store,
         clock,
@@ -65,5 +67,5 @@ pub async fn build(
     let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
     gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
-    Running::serve(args, DOMAIN, service, listener, db).await
+    Running::serve_named(args, SERVICE, DOMAIN, service, listener, db).await
 }

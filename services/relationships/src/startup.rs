@@ -89,8 +89,10 @@ pub async fn build_with_key(
         .ok()
         .filter(|d| *d > chrono::Duration::zero())
         .context("--invitation-ttl must be positive and not absurdly long")?;
-    let partners =
-        PartnerDirectory::new(&config.partner_endpoint, args.request_timeout).context("--partner-endpoint")?;
+    let metrics = args.metrics.service(SERVICE);
+    let partners = PartnerDirectory::new(&config.partner_endpoint, args.request_timeout)
+        .context("--partner-endpoint")?
+        .observed(SERVICE, &config.partner_endpoint, metrics);
     let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
     let api = RelationshipsApi::new(State {
         store: Store::new(db.clone()),
@@ -109,5 +111,5 @@ pub async fn build_with_key(
     let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
     gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
-    Running::serve(args, DOMAIN, service, listener, db).await
+    Running::serve_named(args, SERVICE, DOMAIN, service, listener, db).await
 }

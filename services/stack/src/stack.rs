@@ -1,6 +1,8 @@
 //! Starts every service on its own port (50051, 50052, …) with its own SQLite file under
 //! the data folder, wired to each other, prints the endpoints, and stops them all on
-//! SIGTERM or ctrl-c.
+//! SIGTERM or ctrl-c. With `--metrics-listen`, one `/metrics` port serves all four
+//! services (their series differ by the `service` label), and each service's spans carry
+//! its own `service.name`.
 //!
 //! With no token key configured it runs in development mode: it creates random keys under
 //! the data folder (once) — the HS256 token key that `gccctl dev-token` signs with, and
@@ -52,7 +54,24 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
         config.server.database_url.is_none(),
         "gcc-stack gives each service its own SQLite file under --data-dir; run the service binaries to use PostgreSQL"
     );
-    let _telemetry = telemetry::init("gcc-stack", config.server.log_format, None)?;
+    // Each service's spans go out under its own service.name.
+    let _telemetry = telemetry::init_with(telemetry::TelemetryOptions {
+        process: "gcc-stack".into(),
+        services: [
+            partner_eligibility::SERVICE,
+            customer_validation::SERVICE,
+            relationships::SERVICE,
+            ordering::SERVICE,
+        ]
+        .map(String::from)
+        .to_vec(),
+        format: config.server.log_format,
+        otlp_endpoint: std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok().filter(|e| !e.is_empty()),
+        extra: None,
+    })?;
+    // One /metrics port for the four services; their series differ by the `service` label.
+    let metrics = config.server.metrics.open_endpoint().await?;
+    config.server.metrics.served_by_process = metrics.is_some();
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     let dev_mode = no_key_configured(&config.server);
@@ -161,6 +180,9 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
             "Reviewer tenant: {} (gccctl dev-token --role eligibility_reviewer uses it).",
             config.server.auth.reviewer_tenants[0]
         );
+    }
+    if let Some(m) = &metrics {
+        println!("  {:<22} {:<22} http://{}/metrics", "metrics", "(all four)", m.local_addr());
     }
     println!("\nStop with ctrl-c.");
 

@@ -3,10 +3,12 @@
 //! backoff, mutations never are (unless they carry a `request_id`).
 
 pub mod cli;
+pub mod observe;
 pub mod output;
 pub mod retry;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use gcc_platform::telemetry::inject_trace_context;
@@ -50,7 +52,7 @@ impl Interceptor for CallContext {
     }
 }
 
-pub type Intercepted = InterceptedService<Channel, CallContext>;
+pub type Intercepted = InterceptedService<observe::Observed<Channel>, CallContext>;
 pub type PartnerClient = PartnerEligibilityServiceClient<Intercepted>;
 pub type OrderingClient = OrderingServiceClient<Intercepted>;
 pub type RelationshipsClient = RelationshipsServiceClient<Intercepted>;
@@ -61,6 +63,7 @@ pub type ValidationClient = CustomerValidationServiceClient<Intercepted>;
 pub struct Connection {
     channel: Channel,
     context: CallContext,
+    observer: Option<Arc<observe::Observer>>,
 }
 
 impl Connection {
@@ -72,13 +75,30 @@ impl Connection {
             .connect_timeout(Duration::from_secs(2))
             .tcp_nodelay(true)
             .connect_lazy();
-        Ok(Self { channel, context: CallContext::new(token, timeout)? })
+        Ok(Self { channel, context: CallContext::new(token, timeout)?, observer: None })
+    }
+
+    /// A server's connection to its dependency `target` (such as `customer-validation`):
+    /// calls are recorded as `service`'s client calls, in its spans and its metrics.
+    pub fn observed(
+        mut self,
+        service: &'static str,
+        target: &'static str,
+        endpoint: &str,
+        metrics: gcc_platform::metrics::Metrics,
+    ) -> Self {
+        self.observer = Some(Arc::new(observe::Observer::new(service, target, endpoint, metrics)));
+        self
     }
 
     /// The same connection acting for another caller (a service forwarding its caller's
     /// token).
     pub fn with_token(&self, token: &str) -> anyhow::Result<Self> {
-        Ok(Self { channel: self.channel.clone(), context: CallContext::new(Some(token), self.context.timeout)? })
+        Ok(Self {
+            channel: self.channel.clone(),
+            context: CallContext::new(Some(token), self.context.timeout)?,
+            observer: self.observer.clone(),
+        })
     }
 
     pub fn partner(&self) -> PartnerClient {
@@ -98,7 +118,10 @@ impl Connection {
     }
 
     pub fn intercepted(&self) -> Intercepted {
-        InterceptedService::new(self.channel.clone(), self.context.clone())
+        InterceptedService::new(
+            observe::Observed::new(self.channel.clone(), self.observer.clone()),
+            self.context.clone(),
+        )
     }
 }
 

@@ -17,6 +17,7 @@ use tower::{Layer, Service};
 use tracing::{Instrument, field};
 
 use crate::error::Problem;
+use crate::metrics::{CallOutcome, Metrics, method_label, status_name};
 use crate::runtime::conn::ConnInfo;
 use crate::telemetry::adopt_remote_parent;
 use held::Held;
@@ -29,6 +30,9 @@ pub struct Admission {
     streams: Arc<Semaphore>,
     timeout: Duration,
     domain: &'static str,
+    /// The service's name (`ordering`): its spans' `service.name`.
+    service: &'static str,
+    metrics: Metrics,
 }
 
 #[derive(Clone, Debug)]
@@ -41,6 +45,28 @@ impl AdmissionLayer {
             streams: Arc::new(Semaphore::new(stream_limit.max(1))),
             timeout,
             domain,
+            service: "",
+            metrics: Metrics::disabled(),
+        }))
+    }
+
+    /// Names the service in its spans, records RPC durations and load shedding into
+    /// `metrics`, and reads the calls in flight (permits taken) at each scrape.
+    pub fn with_service(self, service: &'static str, metrics: Metrics) -> Self {
+        let a = &self.0;
+        let (permits, limit) = (a.permits.clone(), a.permits.available_permits());
+        let gauge = metrics.clone();
+        metrics.on_scrape(move || {
+            gauge.set_in_flight(limit.saturating_sub(permits.available_permits()) as i64);
+            std::future::ready(())
+        });
+        Self(Arc::new(Admission {
+            permits: a.permits.clone(),
+            streams: a.streams.clone(),
+            timeout: a.timeout,
+            domain: a.domain,
+            service,
+            metrics,
         }))
     }
 }
@@ -83,7 +109,22 @@ where
         let path = req.uri().path().to_owned();
         // Probes and tooling must answer under overload, so they skip shedding.
         let exempt = path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.");
-        let span = tracing::info_span!("rpc", otel.name = %path, otel.kind = "server", rpc.system = "grpc", rpc.grpc.status_code = field::Empty);
+        let method = method_label(&path);
+        // Named and described by the OpenTelemetry RPC conventions.
+        let span = tracing::info_span!(
+            "rpc",
+            otel.name = method,
+            otel.kind = "server",
+            otel.status_code = field::Empty,
+            rpc.system.name = "grpc",
+            rpc.method = method,
+            rpc.response.status_code = field::Empty,
+            error.type = field::Empty,
+            service.name = field::Empty,
+        );
+        if !cfg.service.is_empty() {
+            span.record("service.name", cfg.service);
+        }
         adopt_remote_parent(&span, req.headers());
         // Stop just before the client's own deadline so that the client gets our answer.
         let deadline = grpc_timeout(req.headers())
@@ -105,10 +146,10 @@ where
                         "too many health and reflection calls are open; retry with backoff",
                     )
                     .with_retry(Duration::from_millis(500));
-                    return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
+                    return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, &cfg, method));
                 };
                 let result = inner.call(req).await;
-                return result.map(|r| Held::wrap(finish(r, &path, started, cfg.domain), Some(permit), call));
+                return result.map(|r| Held::wrap(finish(r, &path, started, &cfg, method), Some(permit), call));
             }
             let Ok(permit) = cfg.permits.clone().try_acquire_owned() else {
                 let p = Problem::new(
@@ -117,7 +158,8 @@ where
                     "the server is at its concurrency limit; retry with backoff",
                 )
                 .with_retry(Duration::from_millis(50));
-                return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
+                cfg.metrics.load_shed();
+                return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, &cfg, method));
             };
             let result = match tokio::time::timeout(deadline, inner.call(req)).await {
                 Ok(r) => r,
@@ -127,29 +169,23 @@ where
                         "DEADLINE_EXCEEDED",
                         format!("no answer within {deadline:?}"),
                     );
-                    return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, cfg.domain));
+                    return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, &cfg, method));
                 }
             };
             // Watch streams outlive their handler; they are bounded by their own limits.
             drop(permit);
-            result.map(|r| Held::wrap(finish(r, &path, started, cfg.domain), None, call))
+            result.map(|r| Held::wrap(finish(r, &path, started, &cfg, method), None, call))
         };
         Box::pin(fut.instrument(span))
     }
 }
 
-/// Adds `ErrorInfo` to a trailers-only error that lacks it, and logs the outcome at a
-/// level chosen by who is at fault.
-fn finish(response: Response, path: &str, started: Instant, domain: &str) -> Response {
-    let code = response
-        .headers()
-        .get("grpc-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i32>().ok())
-        .map(Code::from)
-        .unwrap_or(Code::Ok);
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
-    tracing::Span::current().record("rpc.grpc.status_code", code as i32);
+/// Adds `ErrorInfo` to a trailers-only error that lacks it, logs the outcome at a level
+/// chosen by who is at fault, and records it on the span and in the metrics.
+fn finish(response: Response, path: &str, started: Instant, cfg: &Admission, method: &'static str) -> Response {
+    let code = grpc_status(&response);
+    let elapsed = started.elapsed();
+    let elapsed_ms = elapsed.as_secs_f64() * 1e3;
     match code {
         Code::Ok => tracing::debug!(path, elapsed_ms, "ok"),
         Code::Internal | Code::Unknown | Code::DataLoss | Code::Unavailable => {
@@ -157,12 +193,49 @@ fn finish(response: Response, path: &str, started: Instant, domain: &str) -> Res
         }
         _ => tracing::info!(path, elapsed_ms, code = ?code, "refused"),
     }
-    if code == Code::Ok || response.headers().contains_key("grpc-status-details-bin") {
-        return response;
+    let response = if code == Code::Ok || response.headers().contains_key("grpc-status-details-bin") {
+        response
+    } else {
+        let message =
+            percent_decode(response.headers().get("grpc-message").and_then(|v| v.to_str().ok()).unwrap_or_default());
+        framework_problem(code, &message).into_status(cfg.domain).into_http()
+    };
+    // The code the caller sees (a framework error may have been reclassified above).
+    let code = grpc_status(&response);
+    let error_type = server_error(code).then(|| status_name(code));
+    let span = tracing::Span::current();
+    span.record("rpc.response.status_code", status_name(code));
+    if let Some(e) = error_type {
+        span.record("error.type", e);
+        span.record("otel.status_code", "error");
     }
-    let message =
-        percent_decode(response.headers().get("grpc-message").and_then(|v| v.to_str().ok()).unwrap_or_default());
-    framework_problem(code, &message).into_status(domain).into_http()
+    cfg.metrics.server_call(CallOutcome { method, code, error_type }, elapsed);
+    response
+}
+
+/// The status of a trailers-only answer (OK when the status follows in trailers).
+fn grpc_status(response: &Response) -> Code {
+    response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(Code::from)
+        .unwrap_or(Code::Ok)
+}
+
+/// The codes that are the server's fault, by the RPC conventions (the others answer a
+/// caller's mistake).
+pub fn server_error(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Unknown
+            | Code::DeadlineExceeded
+            | Code::Unimplemented
+            | Code::Internal
+            | Code::Unavailable
+            | Code::DataLoss
+    )
 }
 
 /// The reason for an error that tonic produced before our handler ran.

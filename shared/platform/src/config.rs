@@ -52,6 +52,8 @@ pub struct ServerArgs {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub events: crate::relay::EventsArgs,
+    #[command(flatten)]
+    pub metrics: crate::metrics::MetricsArgs,
 }
 
 /// Never prints a password: database and broker URLs are shown without theirs, so that
@@ -75,6 +77,7 @@ impl std::fmt::Debug for ServerArgs {
             .field("events_stream", &self.events.events_stream)
             .field("outbox_retention", &self.events.outbox_retention)
             .field("idempotency_retention", &self.events.idempotency_retention)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }

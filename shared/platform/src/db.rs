@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -18,6 +19,7 @@ use batch::Pending;
 pub use batch::{Statement, WriteBatch};
 
 use crate::audit::AuditSink;
+use crate::metrics::Metrics;
 
 /// The platform's own tables (idempotency, audit, outbox), in every service database.
 pub static PLATFORM_MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -64,6 +66,8 @@ pub struct Db {
     committer: Option<mpsc::UnboundedSender<Pending>>,
     /// Audit entries written in the background (refusals, reviewers' reads).
     audit: AuditSink,
+    /// Where the pool, the group commits and the relay are recorded, once serving.
+    metrics: Arc<OnceLock<Metrics>>,
 }
 
 impl Db {
@@ -84,7 +88,14 @@ impl Db {
                 .await
                 .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?;
             let audit = AuditSink::start(pool.clone(), Backend::Postgres);
-            Self { writer: pool.clone(), reader: pool, backend: Backend::Postgres, committer: None, audit }
+            Self {
+                writer: pool.clone(),
+                reader: pool,
+                backend: Backend::Postgres,
+                committer: None,
+                audit,
+                metrics: Arc::default(),
+            }
         } else {
             anyhow::bail!("unsupported database URL {:?}: use sqlite://PATH or postgres://…", redact(url));
         };
@@ -131,9 +142,10 @@ impl Db {
             .with_context(|| format!("cannot open SQLite database {file}"))?;
         tokio::spawn(checkpoint_in_background(reader.clone()));
         let (committer, pending) = mpsc::unbounded_channel();
-        tokio::spawn(batch::commit_in_groups(writer.clone(), pending));
+        let metrics: Arc<OnceLock<Metrics>> = Arc::default();
+        tokio::spawn(batch::commit_in_groups(writer.clone(), pending, metrics.clone()));
         let audit = AuditSink::start(writer.clone(), Backend::Sqlite);
-        Ok(Self { writer, reader, backend: Backend::Sqlite, committer: Some(committer), audit })
+        Ok(Self { writer, reader, backend: Backend::Sqlite, committer: Some(committer), audit, metrics })
     }
 
     async fn migrate(&self, migrator: &Migrator) -> anyhow::Result<()> {
@@ -190,6 +202,43 @@ impl Db {
                 written.await.unwrap_or(Err(sqlx::Error::PoolClosed))
             }
         }
+    }
+
+    /// Records this database's pool (read at each scrape), its group commits and its
+    /// outbox relay into `metrics`. The first recorder given stays.
+    pub fn observe(&self, metrics: &Metrics) {
+        if !metrics.is_enabled() || self.metrics.set(metrics.clone()).is_err() {
+            return;
+        }
+        let (db, m) = (self.clone(), metrics.clone());
+        metrics.on_scrape(move || {
+            let (db, m) = (db.clone(), m.clone());
+            async move {
+                // SQLite's single writer counts beside its readers.
+                let pools: &[&AnyPool] =
+                    if db.backend == Backend::Sqlite { &[&db.writer, &db.reader] } else { &[&db.writer] };
+                let (size, idle) =
+                    pools.iter().fold((0i64, 0i64), |(s, i), p| (s + i64::from(p.size()), i + p.num_idle() as i64));
+                m.set_pool(size - idle, idle);
+                if let Ok(Some(oldest)) = sqlx::query_scalar::<_, Option<i64>>(
+                    "SELECT MIN(created_at) FROM outbox WHERE published_at IS NULL",
+                )
+                .fetch_one(&db.reader)
+                .await
+                .map_err(|e| tracing::debug!(error = %e, "cannot read the outbox lag"))
+                {
+                    let now = crate::time::to_micros(chrono::Utc::now());
+                    m.set_relay_lag((now - oldest) as f64 / 1e6);
+                } else {
+                    m.set_relay_lag(0.0);
+                }
+            }
+        });
+    }
+
+    /// The recorder given to [`Db::observe`], or a disabled one.
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.get().cloned().unwrap_or_default()
     }
 
     /// Whether the database answers.

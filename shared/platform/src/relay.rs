@@ -135,6 +135,7 @@ pub async fn relay_once(db: &Db, sinks: &[Sink]) -> anyhow::Result<usize> {
             }
             mark(&mut tx, &events).await?;
             tx.commit().await.context("commit")?;
+            delivered(db, &events);
             Ok(events.len())
         }
         Backend::Sqlite => {
@@ -150,8 +151,21 @@ pub async fn relay_once(db: &Db, sinks: &[Sink]) -> anyhow::Result<usize> {
             let mut tx = db.begin().await.context("begin")?;
             mark(&mut tx, &events).await?;
             tx.commit().await.context("commit")?;
+            delivered(db, &events);
             Ok(events.len())
         }
+    }
+}
+
+/// Records how long each relayed event waited after its commit.
+fn delivered(db: &Db, events: &[OutboxEvent]) {
+    let metrics = db.metrics();
+    if !metrics.is_enabled() {
+        return;
+    }
+    let now = to_micros(chrono::Utc::now());
+    for e in events {
+        metrics.relay_delivered(Duration::from_micros(u64::try_from(now - e.created_at).unwrap_or(0)));
     }
 }
 

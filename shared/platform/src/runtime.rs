@@ -36,6 +36,10 @@ pub struct RuntimeConfig {
     pub shutdown_grace: Duration,
     /// Streams, connections and the drain delay.
     pub limits: LimitArgs,
+    /// The service's name (`ordering`), for its spans; empty: the process's name.
+    pub service: &'static str,
+    /// Where the RPC durations, load shedding and in-flight calls are recorded.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Collects the services of one server.
@@ -119,12 +123,15 @@ impl ServerBuilder {
         }
         let router = server
             // Spans, load shedding, stream bounds, deadlines and ErrorInfo for every RPC.
-            .layer(AdmissionLayer::new(
-                self.config.concurrency_limit,
-                limits.health_streams_limit,
-                self.config.request_timeout,
-                self.config.domain,
-            ))
+            .layer(
+                AdmissionLayer::new(
+                    self.config.concurrency_limit,
+                    limits.health_streams_limit,
+                    self.config.request_timeout,
+                    self.config.domain,
+                )
+                .with_service(self.config.service, self.config.metrics.clone()),
+            )
             .add_routes(self.routes.routes());
         // Small RPCs: send at once rather than waiting for the peer's delayed ACK (the
         // builder's own nodelay applies only to listeners it binds itself). Connections

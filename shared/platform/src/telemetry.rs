@@ -10,6 +10,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
+mod by_service;
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum LogFormat {
@@ -31,19 +33,47 @@ impl Drop for Telemetry {
     }
 }
 
-/// Installs the global subscriber. With an OTLP endpoint configured, spans are exported
-/// in batches; `extra` adds another exporter (tests use an in-memory one).
-pub fn init(
-    service: &str,
-    format: LogFormat,
-    extra: Option<
-        Box<
-            dyn FnOnce(
-                opentelemetry_sdk::trace::TracerProviderBuilder,
-            ) -> opentelemetry_sdk::trace::TracerProviderBuilder,
-        >,
-    >,
-) -> anyhow::Result<Telemetry> {
+impl Telemetry {
+    /// Exports every finished span now (blocks until the exporters answer).
+    pub fn flush(&self) {
+        if let Some(p) = &self.provider {
+            let _ = p.force_flush();
+        }
+    }
+}
+
+/// An extra exporter hook for [`init`] (tests use an in-memory one).
+pub type ExtraExporter =
+    Box<dyn FnOnce(opentelemetry_sdk::trace::TracerProviderBuilder) -> opentelemetry_sdk::trace::TracerProviderBuilder>;
+
+/// Installs the global subscriber. With an OTLP endpoint configured
+/// (`OTEL_EXPORTER_OTLP_ENDPOINT`), spans are exported in batches, each under the
+/// `service.name` of the service that made it (see [`init_with`]); `extra` adds another
+/// exporter.
+pub fn init(service: &str, format: LogFormat, extra: Option<ExtraExporter>) -> anyhow::Result<Telemetry> {
+    let otlp_endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok().filter(|e| !e.is_empty());
+    init_with(TelemetryOptions { process: service.to_owned(), services: Vec::new(), format, otlp_endpoint, extra })
+}
+
+/// How [`init_with`] sets tracing up.
+pub struct TelemetryOptions {
+    /// The process's `service.name`, for spans that name no service of their own.
+    pub process: String,
+    /// The services this process runs besides (gcc-stack: all four), by name.
+    pub services: Vec<String>,
+    pub format: LogFormat,
+    /// OTLP/gRPC endpoint (`http://collector:4317`); no export without it.
+    pub otlp_endpoint: Option<String>,
+    pub extra: Option<ExtraExporter>,
+}
+
+/// Installs the global subscriber. Server and client spans carry the `service.name` of
+/// the service that made them (several services can share one process, as in
+/// `gcc-stack`); the OTLP export groups spans by it, so that each service appears under
+/// its own name as an OpenTelemetry resource.
+pub fn init_with(options: TelemetryOptions) -> anyhow::Result<Telemetry> {
+    let TelemetryOptions { process: service, services, format, otlp_endpoint, extra } = options;
+    let service = service.as_str();
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,h2=warn,tower=warn"));
@@ -53,8 +83,12 @@ pub fn init(
     };
 
     let mut builder = None;
-    if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
-        let exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
+    if let Some(endpoint) = otlp_endpoint {
+        let make = move || {
+            use opentelemetry_otlp::WithExportConfig;
+            opentelemetry_otlp::SpanExporter::builder().with_tonic().with_endpoint(endpoint.clone()).build()
+        };
+        let exporter = by_service::ByService::new(&services, make)?;
         builder = Some(SdkTracerProvider::builder().with_batch_exporter(exporter));
     }
     if let Some(add) = extra {
@@ -106,6 +140,24 @@ impl Injector for MetadataInjector<'_> {
         ) {
             self.0.insert(k, v);
         }
+    }
+}
+
+struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(k), Ok(v)) = (http::HeaderName::from_bytes(key.as_bytes()), http::HeaderValue::from_str(&value)) {
+            self.0.insert(k, v);
+        }
+    }
+}
+
+/// Puts `span`'s trace context in an outgoing request's headers (replacing any there).
+pub fn inject_span_context(span: &tracing::Span, headers: &mut http::HeaderMap) {
+    let cx = span.context();
+    if cx.span().span_context().is_valid() {
+        TraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(headers));
     }
 }
 

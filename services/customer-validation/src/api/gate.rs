@@ -54,6 +54,8 @@ impl ValidationApi {
             let facts =
                 Facts { partner: partner_fact, managed: managed.0.managed, customer_qualified, validation_open };
             let verdict = Verdict::from_facts(&facts);
+            let reasons: Vec<&str> = verdict.reasons.iter().map(|r| r.as_str()).collect();
+            self.0.metrics.gate_verdict(verdict.eligible(), &reasons);
             let now = self.now();
             let age = chrono::Duration::from_std(Instant::now().saturating_duration_since(oldest)).unwrap_or_default();
             let partner_name = convert::partner_name(partner);

@@ -48,6 +48,8 @@ pub struct State {
     pub watchers: Watchers,
     /// The response size limit, which a List page stays within.
     pub max_message_bytes: usize,
+    /// The gate's verdicts.
+    pub metrics: gcc_platform::metrics::Metrics,
 }
 
 #[derive(Clone)]

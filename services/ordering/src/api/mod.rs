@@ -41,6 +41,8 @@ pub struct State {
     pub eligibility_contact: String,
     /// The response size limit, which a List page stays within.
     pub max_message_bytes: usize,
+    /// Orders placed and refused.
+    pub metrics: gcc_platform::metrics::Metrics,
 }
 
 #[derive(Clone)]
@@ -104,7 +106,15 @@ impl OrderingService for OrderingApi {
     }
 
     async fn place_order(&self, req: Request<pb::PlaceOrderRequest>) -> Result<Response<pb::Order>, Status> {
-        self.place(req).await
+        let placed = self.place(req).await;
+        match &placed {
+            Ok(_) => self.0.metrics.order(true, "none"),
+            Err(status) => {
+                let reason = gcc_platform::error::reason_of(status).unwrap_or_else(|| "UNCLASSIFIED".into());
+                self.0.metrics.order(false, &reason);
+            }
+        }
+        placed
     }
 
     async fn get_order(&self, req: Request<pb::GetOrderRequest>) -> Result<Response<pb::Order>, Status> {

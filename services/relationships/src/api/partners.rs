@@ -26,6 +26,11 @@ impl PartnerDirectory {
         Ok(Self { connection: Connection::lazy(endpoint, None, timeout)? })
     }
 
+    /// Records the calls as `service`'s calls to partner-eligibility (spans, metrics).
+    pub fn observed(self, service: &'static str, endpoint: &str, metrics: gcc_platform::metrics::Metrics) -> Self {
+        Self { connection: self.connection.observed(service, "partner-eligibility", endpoint, metrics) }
+    }
+
     /// The provider `reseller` transacts through now (R1a), asked with the caller's token:
     /// the reseller itself, or its provider (which sees the reseller only while their
     /// link is active), or a reviewer. `None` when there is none, or when the caller may

@@ -132,9 +132,16 @@ pub(super) struct Pending {
 /// Commits SQLite batches in groups: every batch that arrived while the previous group
 /// was being written goes into the next transaction, so one commit (and one write of
 /// each page it changed) serves many batches. Ends when the database is dropped.
-pub(super) async fn commit_in_groups(writer: AnyPool, mut pending: mpsc::UnboundedReceiver<Pending>) {
+pub(super) async fn commit_in_groups(
+    writer: AnyPool,
+    mut pending: mpsc::UnboundedReceiver<Pending>,
+    metrics: std::sync::Arc<std::sync::OnceLock<crate::metrics::Metrics>>,
+) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
+        if let Some(m) = metrics.get() {
+            m.write_batch(group.len());
+        }
         let outcomes = commit_group(&writer, &mut group).await;
         for (done, outcome) in outcomes {
             // The caller may have gone (its deadline passed); the outcome stands.

@@ -12,6 +12,8 @@ use crate::db::Db;
 pub struct Running {
     handle: ServerHandle,
     db: Db,
+    /// The server's own `/metrics` endpoint, when it has one.
+    metrics: Option<crate::metrics::MetricsEndpoint>,
 }
 
 impl Running {
@@ -38,21 +40,59 @@ impl Running {
         RB: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         RB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        Self::serve_named(args, "", domain, service, listener, db).await
+    }
+
+    /// [`Running::serve`] for the service `name` (`ordering`): its spans carry that
+    /// `service.name`, its metrics record into `args.metrics` and, when the server has
+    /// an endpoint of its own (`--metrics-listen`), it opens it.
+    pub async fn serve_named<S, RB>(
+        args: &crate::config::ServerArgs,
+        name: &'static str,
+        domain: &'static str,
+        service: S,
+        listener: TcpListener,
+        db: Db,
+    ) -> anyhow::Result<Self>
+    where
+        S: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<RB>,
+                Error = std::convert::Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        RB: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        RB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let metrics = if name.is_empty() { crate::metrics::Metrics::disabled() } else { args.metrics.service(name) };
+        db.observe(&metrics);
+        let endpoint = args.metrics.open_endpoint().await?;
         let handle = ServerBuilder::new(RuntimeConfig {
             domain,
             request_timeout: args.request_timeout,
             concurrency_limit: args.concurrency_limit,
             shutdown_grace: args.shutdown_grace,
             limits: args.limits.clone(),
+            service: name,
+            metrics,
         })?
         .add_service(service)
         .start(listener, Some(db.clone()))
         .await?;
-        Ok(Self { handle, db })
+        Ok(Self { handle, db, metrics: endpoint })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.handle.local_addr()
+    }
+
+    /// Where this server's own `/metrics` endpoint listens, if it has one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.local_addr())
     }
 
     /// Serves until `signal`, then shuts down gracefully and closes the database.

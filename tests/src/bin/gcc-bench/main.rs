@@ -6,6 +6,7 @@
 //!
 //!     cargo run --release -p gcc-e2e --bin gcc-bench -- all
 //!     cargo run --release -p gcc-e2e --bin gcc-bench -- flood
+//!     cargo run --release -p gcc-e2e --bin gcc-bench -- metrics
 //!     cargo run --release -p gcc-e2e --bin gcc-bench -- gate --postgres postgres://postgres@127.0.0.1:5432/postgres
 
 use std::collections::BTreeMap;
@@ -34,6 +35,8 @@ enum What {
     Orders,
     /// PlaceOrder alone, then beside a flood of refused calls.
     Flood,
+    /// PlaceOrder on a set without metrics and on one with `/metrics` on, turn by turn.
+    Metrics,
     All,
 }
 
@@ -97,8 +100,9 @@ fn main() -> anyhow::Result<()> {
         validation_args: vec!["--concurrency-limit".into(), "4096".into()],
         ordering_args: vec!["--concurrency-limit".into(), "4096".into()],
         clock: None,
+        metrics: false,
     };
-    let stack = servers.block_on(Stack::start(options))?;
+    let stack = servers.block_on(Stack::start(options.clone()))?;
     let stack = Arc::new(stack);
     let backend = if args.postgres.is_some() { "PostgreSQL" } else { "SQLite" };
     println!(
@@ -151,6 +155,21 @@ fn main() -> anyhow::Result<()> {
     if matches!(args.what, What::Flood | What::All) {
         flood::row(&client, &args, stack.addrs.ordering, customer, token.clone())?;
     }
+    if matches!(args.what, What::Metrics | What::All) {
+        let metered = servers.block_on(Stack::start(Options { metrics: true, ..options }))?;
+        let (m_partner, m_customer) = client.block_on(async {
+            let partner = metered.gcc_partner().await;
+            (partner, metered.validated_customer(partner).await)
+        });
+        println!("\nPlaceOrder with metrics off and on (two sets in this process, measured turn by turn)");
+        metrics_row(
+            &client,
+            &args,
+            (stack.addrs.ordering, customer, token.clone()),
+            (metered.addrs.ordering, m_customer, admin(m_partner)),
+        )?;
+        drop(metered);
+    }
     drop(client);
     drop(servers);
     Ok(())
@@ -186,6 +205,47 @@ where
             run.ms(0.99),
             run.ms(0.999),
             run.rate() / bare.rate()
+        );
+    }
+    Ok(())
+}
+
+/// PlaceOrder on the set without metrics (`off`) and on the one with them (`on`), one
+/// after the other at each level of concurrency.
+fn metrics_row(
+    rt: &tokio::runtime::Runtime,
+    args: &Args,
+    off: (SocketAddr, gcc_platform::TenantId, String),
+    on: (SocketAddr, gcc_platform::TenantId, String),
+) -> anyhow::Result<()> {
+    let place = |customer: gcc_platform::TenantId, token: String| {
+        move |ch: Channel| {
+            let token = token.clone();
+            async move {
+                let mut c = gcc_proto::ordering::ordering_service_client::OrderingServiceClient::new(ch);
+                let req = order(customer, &[("o365-g3-gcc", 10)], &uuid::Uuid::new_v4().to_string());
+                c.place_order(gcc_testkit::authed(req, &token)).await?;
+                Ok(())
+            }
+        }
+    };
+    println!(
+        "| in flight | off calls/s | off p50 ms | off p99 ms | on calls/s | on p50 ms | on p99 ms | errors | on ÷ off |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for &n in &args.in_flight {
+        let a = rt.block_on(load(off.0, n, args, place(off.1, off.2.clone())))?;
+        let b = rt.block_on(load(on.0, n, args, place(on.1, on.2.clone())))?;
+        let errors: u64 = a.errors.values().chain(b.errors.values()).sum();
+        println!(
+            "| {n} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {errors} | {:.3} |",
+            a.rate(),
+            a.ms(0.50),
+            a.ms(0.99),
+            b.rate(),
+            b.ms(0.50),
+            b.ms(0.99),
+            b.rate() / a.rate()
         );
     }
     Ok(())
