@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gcc_client::Connection;
+use anyhow::Context;
+use gcc_client::{Connection, DependencyArgs};
 use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;
@@ -33,6 +34,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub struct Config {
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub dependencies: DependencyArgs,
     /// partner-eligibility endpoint.
     #[arg(long, env = "GCC_PARTNER_ENDPOINT", default_value = "http://127.0.0.1:50051")]
     pub partner_endpoint: String,
@@ -70,8 +73,12 @@ pub async fn build(
     let (store, hub) = (Store::new(db.clone()), Hub::new(256));
     // Changes made through other replicas reach this one's watchers too (PostgreSQL).
     crate::api::follow_replicas(&db, &url, store.clone(), hub.clone()).await?;
-    let partner = Connection::lazy(&config.partner_endpoint, None, config.dependency_timeout)?;
-    let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?;
+    let transport = config.dependencies.transport()?;
+    let partner = Connection::lazy_with(&transport, &config.partner_endpoint, None, config.dependency_timeout)
+        .context("--partner-endpoint")?;
+    let relationships =
+        Connection::lazy_with(&transport, &config.relationships_endpoint, None, config.dependency_timeout)
+            .context("--relationships-endpoint")?;
     let api = ValidationApi::new(State {
         store,
         clock,

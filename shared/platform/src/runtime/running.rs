@@ -45,6 +45,7 @@ impl Running {
             shutdown_grace: args.shutdown_grace,
             limits: args.limits.clone(),
         })?
+        .tls(super::ServerTls::from_args(&args.tls)?)
         .add_service(service)
         .start(listener, Some(db.clone()))
         .await?;
