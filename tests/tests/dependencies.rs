@@ -191,7 +191,7 @@ async fn count_requests(
         if from.read_exact(&mut head).await.is_err() {
             return;
         }
-        let len = usize::from(head[0]) << 16 | usize::from(head[1]) << 8 | usize::from(head[2]);
+        let len = (usize::from(head[0]) << 16) | (usize::from(head[1]) << 8) | usize::from(head[2]);
         let mut payload = vec![0u8; len];
         if from.read_exact(&mut payload).await.is_err() {
             return;
