@@ -26,7 +26,9 @@ use gcc_proto::relationships as rpb;
 use gcc_proto::relationships::relationships_service_client::RelationshipsServiceClient;
 use gcc_testkit::pki::{TestCa, TlsFiles, tls_channel};
 use gcc_testkit::walk::{InvitationKeyFile, admin, company_profile, enrollment};
-use gcc_testkit::{POSTGRES_ENV, TestDb, assert_refused, authed, channel, eventually_eq, listener, verifier};
+use gcc_testkit::{
+    POSTGRES_ENV, REVIEWER_TENANT, TestDb, assert_refused, authed, channel, eventually_eq, listener, verifier,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tonic::transport::Channel;
@@ -36,7 +38,7 @@ fn postgres() -> Option<String> {
 }
 
 async fn partner_server(db: &TestDb, extra: &[&str]) -> partner_eligibility::Application {
-    let mut argv = vec!["partner-eligibility", "--database-url", &db.url];
+    let mut argv = vec!["partner-eligibility", "--database-url", &db.url, "--reviewer-tenants", REVIEWER_TENANT];
     argv.extend_from_slice(extra);
     let config = partner_eligibility::Config::try_parse_from(argv).expect("partner-eligibility flags");
     partner_eligibility::build(&config, listener().await, Arc::new(SystemClock), verifier()).await.expect("starts")
@@ -63,7 +65,8 @@ async fn create_customer(relationships: &Channel, partner: TenantId) -> Result<r
         customer: Some(rpb::Customer { company_profile: Some(company_profile(&domain)), ..Default::default() }),
         request_id: String::new(),
     };
-    let call = RelationshipsServiceClient::new(relationships.clone()).create_customer(authed(req, &admin(partner)));
+    let mut client = RelationshipsServiceClient::new(relationships.clone());
+    let call = client.create_customer(authed(req, &admin(partner)));
     Ok(tokio::time::timeout(Duration::from_secs(10), call).await.expect("an answer within 10 s")?.into_inner())
 }
 
