@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gcc_client::Connection;
+use anyhow::Context;
+use gcc_client::{Connection, DependencyArgs};
 use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;
@@ -33,6 +34,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub struct Config {
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub dependencies: DependencyArgs,
     /// partner-eligibility endpoint.
     #[arg(long, env = "GCC_PARTNER_ENDPOINT", default_value = "http://127.0.0.1:50051")]
     pub partner_endpoint: String,
@@ -72,18 +75,14 @@ pub async fn build(
     crate::api::follow_replicas(&db, &url, store.clone(), hub.clone()).await?;
     let metrics = args.metrics.service(SERVICE);
     gcc_platform::metrics::watch_queue(&metrics, &db, "customer", "customer_validations", clock.clone());
-    let partner = Connection::lazy(&config.partner_endpoint, None, config.dependency_timeout)?.observed(
-        SERVICE,
-        "partner-eligibility",
-        &config.partner_endpoint,
-        metrics.clone(),
-    );
-    let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?.observed(
-        SERVICE,
-        "relationships",
-        &config.relationships_endpoint,
-        metrics.clone(),
-    );
+    let transport = config.dependencies.transport()?;
+    let partner = Connection::lazy_with(&transport, &config.partner_endpoint, None, config.dependency_timeout)
+        .context("--partner-endpoint")?
+        .observed(SERVICE, "partner-eligibility", &config.partner_endpoint, metrics.clone());
+    let relationships =
+        Connection::lazy_with(&transport, &config.relationships_endpoint, None, config.dependency_timeout)
+            .context("--relationships-endpoint")?
+            .observed(SERVICE, "relationships", &config.relationships_endpoint, metrics.clone());
     let api = ValidationApi::new(State {
         store,
         clock,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use gcc_client::Connection;
+use gcc_client::{Connection, DependencyArgs};
 use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;
@@ -33,6 +33,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub struct Config {
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub dependencies: DependencyArgs,
     /// customer-validation endpoint (the eligibility gate).
     #[arg(long, env = "GCC_VALIDATION_ENDPOINT", default_value = "http://127.0.0.1:50052")]
     pub validation_endpoint: String,
@@ -59,18 +61,14 @@ pub async fn build(
     let catalog = store.catalog().await.context("cannot read the offer catalog")?;
     anyhow::ensure!(!catalog.is_empty(), "the offer catalog is empty");
     let metrics = args.metrics.service(SERVICE);
-    let validation = Connection::lazy(&config.validation_endpoint, None, config.dependency_timeout)?.observed(
-        SERVICE,
-        "customer-validation",
-        &config.validation_endpoint,
-        metrics.clone(),
-    );
-    let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?.observed(
-        SERVICE,
-        "relationships",
-        &config.relationships_endpoint,
-        metrics.clone(),
-    );
+    let transport = config.dependencies.transport()?;
+    let validation = Connection::lazy_with(&transport, &config.validation_endpoint, None, config.dependency_timeout)
+        .context("--validation-endpoint")?
+        .observed(SERVICE, "customer-validation", &config.validation_endpoint, metrics.clone());
+    let relationships =
+        Connection::lazy_with(&transport, &config.relationships_endpoint, None, config.dependency_timeout)
+            .context("--relationships-endpoint")?
+            .observed(SERVICE, "relationships", &config.relationships_endpoint, metrics.clone());
     let api = OrderingApi::new(State {
         store,
         catalog,

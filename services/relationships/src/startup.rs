@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use gcc_client::DependencyArgs;
 use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;
@@ -34,6 +35,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub struct Config {
     #[command(flatten)]
     pub server: ServerArgs,
+    #[command(flatten)]
+    pub dependencies: DependencyArgs,
     /// partner-eligibility, asked whether the caller is an enrolled partner and who its
     /// indirect provider is.
     #[arg(long, env = "GCC_PARTNER_ENDPOINT", default_value = "http://127.0.0.1:50051")]
@@ -90,9 +93,10 @@ pub async fn build_with_key(
         .filter(|d| *d > chrono::Duration::zero())
         .context("--invitation-ttl must be positive and not absurdly long")?;
     let metrics = args.metrics.service(SERVICE);
-    let partners = PartnerDirectory::new(&config.partner_endpoint, args.request_timeout)
-        .context("--partner-endpoint")?
-        .observed(SERVICE, &config.partner_endpoint, metrics);
+    let partners =
+        PartnerDirectory::new(&config.dependencies.transport()?, &config.partner_endpoint, args.request_timeout)
+            .context("--partner-endpoint")?
+            .observed(SERVICE, &config.partner_endpoint, metrics);
     let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
     let api = RelationshipsApi::new(State {
         store: Store::new(db.clone()),

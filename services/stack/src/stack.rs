@@ -47,6 +47,10 @@ pub struct StackConfig {
     /// How long the gate may reuse a fact read from another service.
     #[arg(long, env = "GCC_FACT_CACHE_TTL", default_value = "2s")]
     pub fact_cache_ttl: String,
+    /// With --tls-cert: PEM file of the CAs the services trust when they call each other
+    /// over https:// (the certificate must name the listen address, e.g. IP 127.0.0.1).
+    #[arg(long, env = "GCC_DEPENDENCY_CA_FILE")]
+    pub dependency_ca_file: Option<PathBuf>,
 }
 
 pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
@@ -90,7 +94,11 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     }
     let verifier = config.server.auth.verifier().await?;
     let clock: SharedClock = Arc::new(SystemClock);
-    let endpoint = |index: u16| format!("http://{}", service_addr(&config, index));
+    // With TLS, the services call each other over https://, trusting --dependency-ca-file.
+    let scheme = if config.server.tls.tls_cert.is_some() { "https" } else { "http" };
+    let endpoint = |index: u16| format!("{scheme}://{}", service_addr(&config, index));
+    let trust: Vec<(&str, String)> =
+        config.dependency_ca_file.iter().map(|p| ("--dependency-ca-file", p.display().to_string())).collect();
 
     let contact = config.eligibility_contact.clone();
     let partner = partner_eligibility::build(
@@ -117,7 +125,10 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
                 ("--relationships-endpoint", endpoint(2)),
                 ("--fact-cache-ttl", config.fact_cache_ttl.clone()),
                 ("--eligibility-contact", contact.clone()),
-            ],
+            ]
+            .into_iter()
+            .chain(trust.clone())
+            .collect::<Vec<_>>(),
         )?,
         listen(service_addr(&config, 1)).await?,
         clock.clone(),
@@ -135,7 +146,10 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
                 ("--partner-endpoint", endpoint(0)),
                 ("--invitation-key-file", path(config.invitation_key_file.as_deref())),
                 ("--invitation-base-url", config.invitation_base_url.clone()),
-            ],
+            ]
+            .into_iter()
+            .chain(trust.clone())
+            .collect::<Vec<_>>(),
         )?,
         listen(service_addr(&config, 2)).await?,
         clock.clone(),
@@ -153,7 +167,10 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
                 ("--validation-endpoint", endpoint(1)),
                 ("--relationships-endpoint", endpoint(2)),
                 ("--eligibility-contact", contact),
-            ],
+            ]
+            .into_iter()
+            .chain(trust)
+            .collect::<Vec<_>>(),
         )?,
         listen(service_addr(&config, 3)).await?,
         clock,
@@ -169,7 +186,7 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
         (relationships::SERVICE, "gcc.relationships.v1", relationships.local_addr()),
         (ordering::SERVICE, "gcc.ordering.v1", ordering.local_addr()),
     ] {
-        println!("  {name:<22} {package:<22} http://{addr}");
+        println!("  {name:<22} {package:<22} {scheme}://{addr}");
     }
     if dev_mode {
         println!("\nDevelopment mode: tokens are signed with {}.", config.data_dir.join(DEV_KEY_FILE).display());

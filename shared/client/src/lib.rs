@@ -3,6 +3,7 @@
 //! backoff, mutations never are (unless they carry a `request_id`).
 
 pub mod cli;
+pub mod dependency;
 pub mod observe;
 pub mod output;
 pub mod retry;
@@ -18,7 +19,7 @@ use gcc_proto::relationships::relationships_service_client::RelationshipsService
 use gcc_proto::validation::customer_validation_service_client::CustomerValidationServiceClient;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
 /// Adds the token, the trace context and the deadline to every call.
@@ -52,6 +53,8 @@ impl Interceptor for CallContext {
     }
 }
 
+pub use dependency::{DependencyArgs, Transport};
+
 pub type Intercepted = InterceptedService<observe::Observed<Channel>, CallContext>;
 pub type PartnerClient = PartnerEligibilityServiceClient<Intercepted>;
 pub type OrderingClient = OrderingServiceClient<Intercepted>;
@@ -69,12 +72,19 @@ pub struct Connection {
 impl Connection {
     /// Connects lazily: the first call opens the connection, so a service that is down
     /// answers UNAVAILABLE on that call instead of failing here.
+    /// `https://` endpoints are checked against the webpki roots.
     pub fn lazy(endpoint: &str, token: Option<&str>, timeout: Duration) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(endpoint.to_owned())
-            .map_err(|e| anyhow::anyhow!("invalid endpoint {endpoint:?}: {e}"))?
-            .connect_timeout(Duration::from_secs(2))
-            .tcp_nodelay(true)
-            .connect_lazy();
+        Self::lazy_with(&Transport::default(), endpoint, token, timeout)
+    }
+
+    /// [`Connection::lazy`] with the TLS trust and balancing of `transport`.
+    pub fn lazy_with(
+        transport: &Transport,
+        endpoint: &str,
+        token: Option<&str>,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let channel = transport.channel(endpoint)?;
         Ok(Self { channel, context: CallContext::new(token, timeout)?, observer: None })
     }
 

@@ -2,6 +2,7 @@
 //! values stop the process with a clear message and a non-zero exit (clap's, or ours).
 
 mod limits;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 pub use limits::LimitArgs;
+pub use tls::TlsArgs;
 
 use crate::auth::{Jwks, JwksSource, Verifier, VerifyingKey};
 use crate::ids::TenantId;
@@ -49,6 +51,8 @@ pub struct ServerArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
     pub auth: AuthArgs,
     #[command(flatten)]
     pub events: crate::relay::EventsArgs,
@@ -72,6 +76,7 @@ impl std::fmt::Debug for ServerArgs {
             .field("log_format", &self.log_format)
             .field("review_time_zone", &self.review_time_zone)
             .field("limits", &self.limits)
+            .field("tls", &self.tls)
             .field("auth", &self.auth)
             .field("events_nats_url", &redacted(&self.events.events_nats_url))
             .field("events_stream", &self.events.events_stream)

@@ -4,11 +4,13 @@
 
 pub mod conn;
 mod running;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::stream::BoxStream;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -20,6 +22,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 pub use running::Running;
+pub use tls::ServerTls;
 
 use crate::admission::AdmissionLayer;
 use crate::config::LimitArgs;
@@ -48,6 +51,7 @@ pub struct ServerBuilder {
     routes: RoutesBuilder,
     names: Vec<&'static str>,
     health: HealthReporter,
+    tls: Option<ServerTls>,
 }
 
 impl ServerBuilder {
@@ -55,7 +59,7 @@ impl ServerBuilder {
         let (health, health_service) = tonic_health::server::health_reporter();
         let mut routes = RoutesBuilder::default();
         routes.add_service(health_service);
-        Ok(Self { config, routes, names: Vec::new(), health })
+        Ok(Self { config, routes, names: Vec::new(), health, tls: None })
     }
 
     pub fn add_service<S, RB>(mut self, service: S) -> Self
@@ -75,6 +79,12 @@ impl ServerBuilder {
     {
         self.names.push(S::NAME);
         self.routes.add_service(service);
+        self
+    }
+
+    /// Serves TLS with this certificate (plaintext without).
+    pub fn tls(mut self, tls: Option<ServerTls>) -> Self {
+        self.tls = tls;
         self
     }
 
@@ -137,9 +147,11 @@ impl ServerBuilder {
         // builder's own nodelay applies only to listeners it binds itself). Connections
         // without calls close after the idle bound.
         let idle = limits.max_connection_idle;
-        let incoming = TcpIncoming::from(listener)
-            .with_nodelay(Some(true))
-            .map(move |accepted| accepted.map(|io| TrackedIo::new(io, idle)));
+        let tcp = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let incoming: BoxStream<'static, std::io::Result<TrackedIo>> = match self.tls.take() {
+            None => tcp.map(move |accepted| accepted.map(|io| TrackedIo::new(io, idle))).boxed(),
+            Some(tls) => tls.accept(tcp).map(move |accepted| accepted.map(|io| TrackedIo::new(io, idle))).boxed(),
+        };
         let task = tokio::spawn(async move {
             router
                 .serve_with_incoming_shutdown(incoming, async {

@@ -3,6 +3,7 @@
 //! clock, and helpers to read `ErrorInfo` from a `Status`.
 
 pub mod jwks;
+pub mod pki;
 mod plan;
 pub mod walk;
 

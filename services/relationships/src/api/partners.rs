@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use gcc_client::{Connection, dependency_problem, retry_read, with_deadline};
+use gcc_client::{Connection, Transport, dependency_problem, retry_read, with_deadline};
 use gcc_platform::{Caller, Problem, TenantId};
 use gcc_proto::partner as ppb;
 use tonic::Code;
@@ -22,8 +22,8 @@ pub struct PartnerDirectory {
 
 impl PartnerDirectory {
     /// Connects lazily, so that the service starts while partner-eligibility is down.
-    pub fn new(endpoint: &str, timeout: Duration) -> anyhow::Result<Self> {
-        Ok(Self { connection: Connection::lazy(endpoint, None, timeout)? })
+    pub fn new(transport: &Transport, endpoint: &str, timeout: Duration) -> anyhow::Result<Self> {
+        Ok(Self { connection: Connection::lazy_with(transport, endpoint, None, timeout)? })
     }
 
     /// Records the calls as `service`'s calls to partner-eligibility (spans, metrics).

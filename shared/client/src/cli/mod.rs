@@ -38,6 +38,8 @@ mod validation;
 
 use std::time::Duration;
 
+use anyhow::Context;
+
 use crate::Connection;
 
 /// Drive the GCC service set from a shell: enroll partners, review validations, manage
@@ -71,6 +73,9 @@ pub struct Global {
     /// Deadline of each call.
     #[arg(long, global = true, default_value = "10s", value_parser = gcc_platform::config::parse_duration)]
     pub timeout: Duration,
+    /// PEM file of the CAs trusted for https:// endpoints, instead of the public webpki roots.
+    #[arg(long, env = "GCC_CA_FILE", global = true)]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Print canonical protobuf JSON (and errors as JSON) for scripts.
     #[arg(long, global = true)]
     pub json: bool,
@@ -78,7 +83,12 @@ pub struct Global {
 
 impl Global {
     pub fn connect(&self, endpoint: &str) -> anyhow::Result<Connection> {
-        Connection::lazy(endpoint, self.token.as_deref(), self.timeout)
+        let mut transport = crate::Transport::default();
+        if let Some(path) = &self.ca_file {
+            let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-file {}", path.display()))?;
+            transport = transport.with_ca_pem(pem).context("--ca-file")?;
+        }
+        Connection::lazy_with(&transport, endpoint, self.token.as_deref(), self.timeout)
     }
 }
 

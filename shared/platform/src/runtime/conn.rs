@@ -1,7 +1,8 @@
 //! Accepted connections that close themselves after a while without calls. tonic has
 //! no idle bound of its own, and HTTP/2 pings keep an idle connection's socket busy, so
 //! activity is counted in calls: the admission layer marks each call on its
-//! connection's [`Activity`] for as long as its response lives.
+//! connection's [`Activity`] for as long as its response lives. The same for TLS
+//! connections, whose TCP side gives the peer's address.
 
 use std::io;
 use std::pin::Pin;
@@ -65,10 +66,53 @@ pub struct ConnInfo {
     pub activity: Arc<Activity>,
 }
 
-/// A TCP connection that reads end-of-file once it has had no call for `idle`, which
-/// makes the server close it.
+/// What a server reads and writes: plain TCP, or TLS over it.
+pub enum Io {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl From<TcpStream> for Io {
+    fn from(io: TcpStream) -> Self {
+        Self::Plain(io)
+    }
+}
+
+impl From<tokio_rustls::server::TlsStream<TcpStream>> for Io {
+    fn from(io: tokio_rustls::server::TlsStream<TcpStream>) -> Self {
+        Self::Tls(Box::new(io))
+    }
+}
+
+impl Io {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Self::Plain(io) => io,
+            Self::Tls(io) => io.get_ref().0,
+        }
+    }
+}
+
+/// Forwards to the plain or the TLS stream.
+macro_rules! each {
+    ($self:ident, $io:ident => $e:expr) => {
+        match &mut $self.io {
+            Io::Plain($io) => {
+                let $io = Pin::new($io);
+                $e
+            }
+            Io::Tls($io) => {
+                let $io = Pin::new(&mut **$io);
+                $e
+            }
+        }
+    };
+}
+
+/// A TCP (or TLS) connection that reads end-of-file once it has had no call for `idle`,
+/// which makes the server close it.
 pub struct TrackedIo {
-    io: TcpStream,
+    io: Io,
     activity: Arc<Activity>,
     idle: Duration,
     timer: Pin<Box<Sleep>>,
@@ -76,7 +120,8 @@ pub struct TrackedIo {
 
 impl TrackedIo {
     /// `idle` zero: never closed for idleness.
-    pub fn new(io: TcpStream, idle: Duration) -> Self {
+    pub fn new(io: impl Into<Io>, idle: Duration) -> Self {
+        let io = io.into();
         let activity = Arc::new(Activity::new());
         let timer = Box::pin(tokio::time::sleep(if idle.is_zero() { Duration::from_secs(86_400 * 365) } else { idle }));
         Self { io, activity, idle, timer }
@@ -102,7 +147,7 @@ impl Connected for TrackedIo {
     type ConnectInfo = ConnInfo;
 
     fn connect_info(&self) -> ConnInfo {
-        ConnInfo { tcp: self.io.connect_info(), activity: self.activity.clone() }
+        ConnInfo { tcp: self.io.tcp().connect_info(), activity: self.activity.clone() }
     }
 }
 
@@ -112,21 +157,21 @@ impl AsyncRead for TrackedIo {
             tracing::debug!(idle = ?self.idle, "closing an idle connection");
             return Poll::Ready(Ok(()));
         }
-        Pin::new(&mut self.io).poll_read(cx, buf)
+        each!(self, io => io.poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for TrackedIo {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        each!(self, io => io.poll_write(cx, buf))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
+        each!(self, io => io.poll_flush(cx))
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
+        each!(self, io => io.poll_shutdown(cx))
     }
 
     fn poll_write_vectored(
@@ -134,10 +179,13 @@ impl AsyncWrite for TrackedIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        each!(self, io => io.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
+        match &self.io {
+            Io::Plain(io) => io.is_write_vectored(),
+            Io::Tls(io) => io.is_write_vectored(),
+        }
     }
 }

@@ -80,6 +80,7 @@ impl Running {
             service: name,
             metrics,
         })?
+        .tls(super::ServerTls::from_args(&args.tls)?)
         .add_service(service)
         .start(listener, Some(db.clone()))
         .await?;

@@ -1,0 +1,295 @@
+//! How a service reaches the services it depends on: TLS for `https://` endpoints (the
+//! webpki roots, or the CAs of `--dependency-ca-file`), and optionally calls spread over
+//! every address of the endpoint's name.
+//!
+//! Balancing is off by default. Inside a mesh, one connection to the sidecar is right:
+//! the sidecar balances each request. Without a mesh, kube-proxy balances connections,
+//! not requests, so one long-lived HTTP/2 connection pins a caller to one replica; with
+//! `--dependency-balance dns` (and a headless Service, whose name resolves to every
+//! ready pod), the name is re-resolved every `--dependency-resolve-interval` and calls
+//! are spread over all its addresses by tower's power-of-two-choices balancer.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use gcc_platform::config::parse_duration;
+use tonic::transport::channel::Change;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Uri};
+
+/// Calls to other services: TLS trust and balancing.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct DependencyArgs {
+    /// PEM file of the CAs trusted for https:// dependency endpoints, instead of the
+    /// public webpki roots.
+    #[arg(long, env = "GCC_DEPENDENCY_CA_FILE")]
+    pub dependency_ca_file: Option<PathBuf>,
+    /// How calls to a dependency are spread: `none` (one connection; right in a mesh,
+    /// whose sidecar balances each request) or `dns` (every address the endpoint's name
+    /// resolves to, re-resolved periodically; for a headless Service without a mesh).
+    #[arg(long, env = "GCC_DEPENDENCY_BALANCE", value_enum, default_value_t = BalanceMode::None)]
+    pub dependency_balance: BalanceMode,
+    /// With `--dependency-balance dns`: how often the names are resolved again.
+    #[arg(long, env = "GCC_DEPENDENCY_RESOLVE_INTERVAL", default_value = "10s", value_parser = parse_duration)]
+    pub dependency_resolve_interval: Duration,
+    /// Where names are resolved (the system resolver unless set in code, e.g. by tests).
+    #[arg(skip)]
+    pub resolver: Option<Resolver>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum BalanceMode {
+    /// One connection per dependency.
+    #[default]
+    None,
+    /// Calls spread over every address of the name, re-resolved periodically.
+    Dns,
+}
+
+impl DependencyArgs {
+    /// What to connect with; reads the CA file.
+    pub fn transport(&self) -> anyhow::Result<Transport> {
+        let mut transport = Transport::default();
+        if let Some(path) = &self.dependency_ca_file {
+            let pem =
+                std::fs::read(path).with_context(|| format!("cannot read --dependency-ca-file {}", path.display()))?;
+            transport = transport.with_ca_pem(pem).context("--dependency-ca-file")?;
+        }
+        transport.balance = (self.dependency_balance == BalanceMode::Dns).then(|| Balance {
+            interval: self.dependency_resolve_interval.max(Duration::from_millis(10)),
+            resolver: self.resolver.clone().unwrap_or_else(Resolver::system),
+        });
+        Ok(transport)
+    }
+}
+
+/// TLS trust and balancing for outgoing connections.
+#[derive(Clone, Debug, Default)]
+pub struct Transport {
+    ca_pem: Option<Vec<u8>>,
+    balance: Option<Balance>,
+}
+
+#[derive(Clone, Debug)]
+struct Balance {
+    interval: Duration,
+    resolver: Resolver,
+}
+
+/// Connections are opened at the first call; this only checks the endpoint.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Addresses one name may spread calls over; more are ignored (with a warning).
+const MAX_ADDRESSES: usize = 64;
+
+impl Transport {
+    /// Trusts the CAs in `pem` (instead of the webpki roots) for https:// endpoints.
+    pub fn with_ca_pem(mut self, pem: Vec<u8>) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----"),
+            "the CA file holds no PEM certificate"
+        );
+        self.ca_pem = Some(pem);
+        Ok(self)
+    }
+
+    /// A lazy channel to `endpoint` (http:// or https://).
+    pub fn channel(&self, endpoint: &str) -> anyhow::Result<Channel> {
+        let uri: Uri = endpoint.parse().map_err(|e| anyhow::anyhow!("invalid endpoint {endpoint:?}: {e}"))?;
+        let host = uri
+            .host()
+            .filter(|h| !h.is_empty())
+            .with_context(|| format!("endpoint {endpoint:?} has no host"))?
+            .to_owned();
+        let tls = match uri.scheme_str() {
+            Some("http") => None,
+            Some("https") => Some(self.tls_config(&host)),
+            _ => anyhow::bail!("endpoint {endpoint:?} must start with http:// or https://"),
+        };
+        let single = configure(Endpoint::from(uri.clone()), tls.as_ref())?;
+        let Some(balance) = &self.balance else {
+            return Ok(single.connect_lazy());
+        };
+        // An address needs no resolving.
+        if host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+            return Ok(single.connect_lazy());
+        }
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| anyhow::anyhow!("balancing calls to {endpoint} needs a running tokio runtime"))?;
+        let port = uri.port_u16().unwrap_or(if tls.is_some() { 443 } else { 80 });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let per_address = move |addr: SocketAddr| -> anyhow::Result<Endpoint> {
+            // Connect to the address; the name stays the request's authority and the
+            // name the server's certificate is checked against.
+            let e = Endpoint::from_shared(format!("{scheme}://{addr}"))?.origin(uri.clone());
+            configure(e, tls.as_ref())
+        };
+        let (channel, changes) = Channel::balance_channel::<Target>(MAX_ADDRESSES * 2 + 1);
+        runtime.spawn(resolve_loop(host, port, balance.clone(), single, Box::new(per_address), changes));
+        Ok(channel)
+    }
+
+    fn tls_config(&self, host: &str) -> ClientTlsConfig {
+        let config = ClientTlsConfig::new().domain_name(host.trim_matches(['[', ']']));
+        match &self.ca_pem {
+            Some(pem) => config.ca_certificate(Certificate::from_pem(pem)),
+            None => config.with_webpki_roots(),
+        }
+    }
+}
+
+/// Connection settings of every endpoint, and TLS for https://.
+fn configure(e: Endpoint, tls: Option<&ClientTlsConfig>) -> anyhow::Result<Endpoint> {
+    let e = e.connect_timeout(CONNECT_TIMEOUT).tcp_nodelay(true);
+    match tls {
+        Some(tls) => {
+            let shown = e.uri().to_string();
+            e.tls_config(tls.clone()).with_context(|| format!("TLS for {shown}"))
+        }
+        None => Ok(e),
+    }
+}
+
+/// One endpoint of a balanced channel: an address, or the name itself until the first
+/// answer (so that calls fail as they would unbalanced, rather than wait).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Target {
+    Name,
+    Addr(SocketAddr),
+}
+
+type PerAddress = Box<dyn Fn(SocketAddr) -> anyhow::Result<Endpoint> + Send>;
+
+/// Resolves `host` every interval and moves the balanced channel's endpoints to the
+/// answer. A failed or empty answer keeps the last good set (a replica that is gone then
+/// fails its calls, which the caller sees as UNAVAILABLE, as without balancing). Ends
+/// when the channel is dropped.
+async fn resolve_loop(
+    host: String,
+    port: u16,
+    balance: Balance,
+    name: Endpoint,
+    per_address: PerAddress,
+    changes: tokio::sync::mpsc::Sender<Change<Target, Endpoint>>,
+) {
+    let mut current: HashSet<SocketAddr> = HashSet::new();
+    let mut by_name = false;
+    loop {
+        let answer = tokio::select! {
+            answer = balance.resolver.resolve(&host, port) => answer,
+            () = changes.closed() => return,
+        };
+        let mut addrs = match answer {
+            Ok(addrs) => addrs,
+            Err(e) => {
+                tracing::warn!(host, error = %e, "cannot resolve a dependency; keeping its current addresses");
+                Vec::new()
+            }
+        };
+        addrs.sort();
+        addrs.dedup();
+        if addrs.len() > MAX_ADDRESSES {
+            tracing::warn!(host, found = addrs.len(), kept = MAX_ADDRESSES, "a dependency has too many addresses");
+            addrs.truncate(MAX_ADDRESSES);
+        }
+        let mut sent = Vec::new();
+        if addrs.is_empty() {
+            if current.is_empty() && !by_name {
+                by_name = true;
+                sent.push(Change::Insert(Target::Name, name.clone()));
+            }
+        } else {
+            let next: HashSet<SocketAddr> = addrs.into_iter().collect();
+            for gone in current.difference(&next) {
+                sent.push(Change::Remove(Target::Addr(*gone)));
+            }
+            for new in next.difference(&current) {
+                match per_address(*new) {
+                    Ok(endpoint) => sent.push(Change::Insert(Target::Addr(*new), endpoint)),
+                    Err(e) => tracing::warn!(host, addr = %new, error = %e, "cannot use a dependency address"),
+                }
+            }
+            if by_name {
+                by_name = false;
+                sent.push(Change::Remove(Target::Name));
+            }
+            if !sent.is_empty() {
+                tracing::info!(host, addresses = ?next, "dependency addresses changed");
+            }
+            current = next;
+        }
+        for change in sent {
+            if changes.send(change).await.is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(balance.interval) => {}
+            () = changes.closed() => return,
+        }
+    }
+}
+
+/// Answers which addresses a name has.
+pub trait Resolve: Send + Sync + 'static {
+    fn resolve(&self, host: &str, port: u16) -> futures::future::BoxFuture<'static, std::io::Result<Vec<SocketAddr>>>;
+}
+
+/// A shared [`Resolve`].
+#[derive(Clone)]
+pub struct Resolver(Arc<dyn Resolve>);
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Resolver")
+    }
+}
+
+impl Resolver {
+    pub fn new(resolve: impl Resolve) -> Self {
+        Self(Arc::new(resolve))
+    }
+
+    /// The system's resolver (getaddrinfo through tokio): every A and AAAA record.
+    pub fn system() -> Self {
+        Self::new(SystemResolver)
+    }
+
+    pub async fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        self.0.resolve(host, port).await
+    }
+}
+
+struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn resolve(&self, host: &str, port: u16) -> futures::future::BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
+        let target = format!("{host}:{port}");
+        Box::pin(async move { Ok(tokio::net::lookup_host(target).await?.collect()) })
+    }
+}
+
+/// Names with the addresses given in code, changed at will: for tests, which cannot
+/// make one name resolve to several local servers through the system resolver.
+#[derive(Clone, Default)]
+pub struct StaticResolver(Arc<Mutex<HashMap<String, Vec<SocketAddr>>>>);
+
+impl StaticResolver {
+    /// `host` now resolves to `addrs` (whatever port is asked for).
+    pub fn set(&self, host: &str, addrs: Vec<SocketAddr>) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(host.to_owned(), addrs);
+    }
+}
+
+impl Resolve for StaticResolver {
+    fn resolve(&self, host: &str, _port: u16) -> futures::future::BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
+        let found = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(host).cloned();
+        let host = host.to_owned();
+        Box::pin(async move {
+            found.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("{host} is not known")))
+        })
+    }
+}
