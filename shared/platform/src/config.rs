@@ -52,6 +52,8 @@ pub struct ServerArgs {
     pub auth: AuthArgs,
     #[command(flatten)]
     pub events: crate::relay::EventsArgs,
+    #[command(flatten)]
+    pub mail: crate::mail::MailArgs,
 }
 
 /// Never prints a password: database and broker URLs are shown without theirs, so that
@@ -74,6 +76,7 @@ impl std::fmt::Debug for ServerArgs {
             .field("events_nats_url", &redacted(&self.events.events_nats_url))
             .field("events_stream", &self.events.events_stream)
             .field("outbox_retention", &self.events.outbox_retention)
+            .field("mail", &self.mail)
             .finish()
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod ids;
+pub mod mail;
 pub mod nats;
 pub mod paging;
 pub mod relay;
