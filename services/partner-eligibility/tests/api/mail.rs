@@ -392,3 +392,72 @@ async fn r4_the_daily_digest_lists_overdue_validations_and_flags_those_due_withi
     assert_eq!(app.count("notifications WHERE kind = 'review.overdue_digest'").await, 2);
     assert_eq!(app.count("notifications WHERE event_id = 'digest-2026-11-19'").await, 1);
 }
+
+#[tokio::test]
+async fn list_notifications_shows_a_permanent_failure_to_reviewers_and_to_the_partner_only_its_own() {
+    use gcc_proto::notification::{self as npb, notification::State as NState};
+    let smtp = SmtpServer::start(&["--reject", "contoso"]);
+    let app = app_mailing_to(&smtp.url()).await;
+    let (tenant, v) = submitted(&app).await;
+    app.approve(&v.name).await.expect("approve");
+    let (other, w) = submitted(&app).await;
+    app.approve(&w.name).await.expect("approve");
+    assert_eq!(eventually_eq(2, || app.count("notifications WHERE state = 'FAILED'")).await, 2);
+
+    let list = |token: String, req: npb::ListNotificationsRequest| {
+        let mut c = app.client();
+        async move { c.list_notifications(authed(req, &token)).await.map(|r| r.into_inner()) }
+    };
+    let about = npb::ListNotificationsRequest { about: v.name.clone(), ..Default::default() };
+    let page = list(reviewer_token(), about.clone()).await.expect("list");
+    assert_eq!(page.delivery, npb::Delivery::Smtp as i32);
+    assert_eq!(page.notifications.len(), 1);
+    let n = &page.notifications[0];
+    assert_eq!(n.kind, "partner_validation.approved");
+    assert_eq!(n.about, v.name);
+    assert_eq!(n.to, vec![CONTACT.to_owned()]);
+    assert_eq!(n.state, NState::Failed as i32);
+    assert_eq!(n.attempts, 1);
+    assert!(n.last_error.contains("550"), "{}", n.last_error);
+    assert!(n.name.starts_with("notifications/") && n.name.ends_with(".1"));
+    assert!(n.next_attempt_time.is_none());
+
+    // The partner sees its own, not the other partner's.
+    let mine = list(admin(tenant), npb::ListNotificationsRequest::default()).await.expect("list");
+    assert_eq!(mine.notifications.iter().map(|n| n.about.as_str()).collect::<Vec<_>>(), vec![v.name.as_str()]);
+    let theirs = list(admin(tenant), npb::ListNotificationsRequest { about: w.name.clone(), ..Default::default() });
+    assert!(theirs.await.expect("list").notifications.is_empty());
+    let all =
+        list(reviewer_token(), npb::ListNotificationsRequest { page_size: 1, ..Default::default() }).await.unwrap();
+    assert_eq!(all.notifications.len(), 1);
+    let next = npb::ListNotificationsRequest { page_size: 1, page_token: all.next_page_token, ..Default::default() };
+    let rest = list(reviewer_token(), next).await.unwrap();
+    assert_eq!(rest.notifications.len(), 1);
+    assert!(rest.next_page_token.is_empty());
+    assert_ne!(rest.notifications[0].name, all.notifications[0].name);
+    let _ = other;
+
+    // Bad input is refused with its reason.
+    let bad = list(reviewer_token(), npb::ListNotificationsRequest { state: 9, ..Default::default() }).await;
+    gcc_testkit::assert_refused(&bad.unwrap_err(), tonic::Code::InvalidArgument, "ENUM_VALUE_INVALID");
+    let bad = list(reviewer_token(), npb::ListNotificationsRequest { page_token: "x".into(), ..Default::default() });
+    gcc_testkit::assert_refused(&bad.await.unwrap_err(), tonic::Code::InvalidArgument, "PAGE_TOKEN_INVALID");
+    let long = npb::ListNotificationsRequest { about: "p".repeat(301), ..Default::default() };
+    gcc_testkit::assert_refused(
+        &list(reviewer_token(), long).await.unwrap_err(),
+        tonic::Code::InvalidArgument,
+        "FIELD_TOO_LONG",
+    );
+    let sales = gcc_testkit::token(tenant, &[gcc_platform::Role::SalesAgent]);
+    let denied = list(sales, npb::ListNotificationsRequest::default()).await.unwrap_err();
+    gcc_testkit::assert_refused(&denied, tonic::Code::PermissionDenied, "ROLE_REQUIRED");
+}
+
+#[tokio::test]
+async fn without_an_smtp_url_the_list_says_nothing_is_sent() {
+    use gcc_proto::notification as npb;
+    let app = TestApp::spawn().await;
+    let mut c = app.client();
+    let page = c.list_notifications(authed(npb::ListNotificationsRequest::default(), &reviewer_token())).await.unwrap();
+    assert_eq!(page.into_inner().delivery, npb::Delivery::LogOnly as i32);
+}
