@@ -72,6 +72,7 @@ pub async fn build(
     crate::api::follow_replicas(&db, &url, store.clone(), hub.clone()).await?;
     let partner = Connection::lazy(&config.partner_endpoint, None, config.dependency_timeout)?;
     let relationships = Connection::lazy(&config.relationships_endpoint, None, config.dependency_timeout)?;
+    let mailer = Arc::new(gcc_platform::mail::Mailer::new(&args.mail)?);
     let api = ValidationApi::new(State {
         store,
         clock,
@@ -83,12 +84,16 @@ pub async fn build(
         dependency_timeout: config.dependency_timeout,
         watchers: Watchers::new(args.limits.watch_limits(), DOMAIN),
         max_message_bytes: args.max_message_bytes,
+        mailer: mailer.clone(),
     });
     let service = CustomerValidationServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
         .max_encoding_message_size(args.max_message_bytes);
     let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
-    gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
+    // Each event's e-mail is stored as it is relayed, then sent (see gcc_platform::mail).
+    let notices = Arc::new(crate::notify::Notices::new(&args.mail));
+    gcc_platform::relay::spawn_notifying(db.clone(), &args.events, DOMAIN, Some(notices))?;
+    mailer.spawn(db.clone());
     Running::serve(args, DOMAIN, service, listener, db).await
 }

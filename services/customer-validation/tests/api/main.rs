@@ -6,5 +6,6 @@ mod bad_input;
 mod codes;
 mod gate;
 mod helpers;
+mod mail;
 mod review;
 mod submission;

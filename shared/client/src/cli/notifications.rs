@@ -11,6 +11,9 @@ pub enum ServiceArg {
     /// partner-eligibility: partner validations' decisions, questions and answers, the
     /// reviewers' overdue digest.
     Partner,
+    /// customer-validation: customer validations' outcomes, to the submitting partner's
+    /// contact.
+    CustomerValidation,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -55,6 +58,10 @@ impl NotificationsCommand {
                 let page = match service {
                     ServiceArg::Partner => {
                         let c = g.connect(&g.partner_endpoint)?.partner();
+                        read!(c.list_notifications(req))?
+                    }
+                    ServiceArg::CustomerValidation => {
+                        let c = g.connect(&g.validation_endpoint)?.validation();
                         read!(c.list_notifications(req))?
                     }
                 };
