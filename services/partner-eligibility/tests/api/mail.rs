@@ -461,3 +461,38 @@ async fn without_an_smtp_url_the_list_says_nothing_is_sent() {
     let page = c.list_notifications(authed(npb::ListNotificationsRequest::default(), &reviewer_token())).await.unwrap();
     assert_eq!(page.into_inner().delivery, npb::Delivery::LogOnly as i32);
 }
+
+/// Delivery rate to the local SMTP server: prints messages/s from the first approval to
+/// the last message accepted (run with `--ignored --nocapture`).
+#[tokio::test]
+#[ignore = "a measurement, not a check: run by hand"]
+async fn delivery_rate_to_a_local_smtp_server() {
+    const N: usize = 100;
+    let smtp = SmtpServer::start(&[]);
+    let app = TestApp::spawn_with(&[
+        "--smtp-url",
+        &smtp.url(),
+        "--outbox-poll",
+        "20ms",
+        "--mail-poll",
+        "20ms",
+        "--mail-retry-initial",
+        "50ms",
+    ])
+    .await;
+    let started = std::time::Instant::now();
+    for _ in 0..N {
+        let (_, v) = submitted(&app).await;
+        app.approve(&v.name).await.expect("approve");
+    }
+    let approved = started.elapsed();
+    smtp.wait_for(N).await;
+    let all = started.elapsed();
+    eprintln!(
+        "delivery: {N} approvals in {:.2} s; {N} messages accepted by the SMTP server {:.2} s after the first: {:.0} messages/s end to end ({})",
+        approved.as_secs_f64(),
+        all.as_secs_f64(),
+        N as f64 / all.as_secs_f64(),
+        gcc_testkit::backend()
+    );
+}
