@@ -6,6 +6,7 @@ pub mod api;
 pub mod domain;
 pub mod error;
 pub mod facts;
+pub mod notify;
 pub mod startup;
 pub mod store;
 

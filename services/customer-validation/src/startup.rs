@@ -83,6 +83,7 @@ pub async fn build(
         Connection::lazy_with(&transport, &config.relationships_endpoint, None, config.dependency_timeout)
             .context("--relationships-endpoint")?
             .observed(SERVICE, "relationships", &config.relationships_endpoint, metrics.clone());
+    let mailer = Arc::new(gcc_platform::mail::Mailer::new(&args.mail)?);
     let api = ValidationApi::new(State {
         store,
         clock,
@@ -95,12 +96,16 @@ pub async fn build(
         watchers: Watchers::new(args.limits.watch_limits(), DOMAIN),
         max_message_bytes: args.max_message_bytes,
         metrics,
+        mailer: mailer.clone(),
     });
     let service = CustomerValidationServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
         .max_encoding_message_size(args.max_message_bytes);
     let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
-    gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
+    // Each event's e-mail is stored as it is relayed, then sent (see gcc_platform::mail).
+    let notices = Arc::new(crate::notify::Notices::new(&args.mail));
+    gcc_platform::relay::spawn_notifying(db.clone(), &args.events, DOMAIN, Some(notices))?;
+    mailer.spawn(db.clone());
     Running::serve_named(args, SERVICE, DOMAIN, service, listener, db).await
 }

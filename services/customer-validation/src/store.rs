@@ -94,11 +94,13 @@ impl Store {
                     submitted_at: now,
                     decided_at: None,
                     updated_at: now,
+                    partner_contact_email: new.partner_contact_email,
+                    provider_contact_email: new.provider_contact_email,
                 };
                 let inserted = sqlx::query(
                     "INSERT INTO customer_validations (id, partner_tenant, transacting_tenant, customer_tenant, organization, \
-                     eligibility, state, due_at, submitted_at, updated_at, organization_domain) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     eligibility, state, due_at, submitted_at, updated_at, organization_domain, partner_contact_email, \
+                     provider_contact_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(&v.id)
                 .bind(v.partner.to_string())
@@ -111,6 +113,8 @@ impl Store {
                 .bind(to_micros(now))
                 .bind(to_micros(now))
                 .bind(&v.organization.domain)
+                .bind(v.partner_contact_email.clone())
+                .bind(v.provider_contact_email.clone())
                 .execute(&mut *conn)
                 .await;
                 match inserted {
@@ -118,7 +122,7 @@ impl Store {
                     Err(e) if is_unique_violation(&e) => return Err(ValidationError::AlreadyOpen(String::new())),
                     other => other?,
                 };
-                record(conn, &caller, now, "customer_validation.submit", &v).await?;
+                record(conn, &caller, now, "customer_validation.submit", &v, None).await?;
                 Ok(v)
             })
         })
@@ -210,7 +214,11 @@ impl Store {
                 if moved != 1 {
                     return Err(ValidationError::TransitionNotAllowed { from, action: t.action() });
                 }
-                record(conn, &caller, now, t.action(), &v).await?;
+                let code_expires = match &t {
+                    Transition::Approve { code_expires_at, .. } => Some(*code_expires_at),
+                    _ => None,
+                };
+                record(conn, &caller, now, t.action(), &v, code_expires).await?;
                 Ok(v)
             })
         })
@@ -404,15 +412,36 @@ async fn record(
     now: DateTime<Utc>,
     action: &str,
     v: &CustomerValidation,
+    code_expires: Option<DateTime<Utc>>,
 ) -> Result<()> {
     let target = format!("customerValidations/{}", v.id);
-    let detail = serde_json::json!({
+    let mut detail = serde_json::json!({
         "partner": format!("partners/{}", v.partner),
         "state": v.state.as_str(),
         "contact_email": v.organization.contact_email,
         "validation_code": v.validation_code,
         "due_time": v.due_at.to_rfc3339(),
     });
+    // What the e-mail notifications say and whom they go to (see `crate::notify`).
+    if let Some(map) = detail.as_object_mut() {
+        let text = |s: &str| serde_json::Value::String(s.to_owned());
+        map.insert("transacting_partner".into(), text(&format!("partners/{}", v.transacting)));
+        map.insert("organization_name".into(), text(&v.organization.legal_name));
+        map.insert("organization_domain".into(), text(&v.organization.domain));
+        for (key, value) in [
+            ("partner_contact_email", &v.partner_contact_email),
+            ("provider_contact_email", &v.provider_contact_email),
+            ("rejection_reason", &v.rejection_reason),
+            ("contact_note", &v.contact_note),
+        ] {
+            if let Some(value) = value {
+                map.insert(key.into(), text(value));
+            }
+        }
+        if let Some(at) = code_expires {
+            map.insert("code_expire_time".into(), text(&at.to_rfc3339()));
+        }
+    }
     let topic = format!("gcc.validation.v1.customer_validation.{}", v.state.as_str().to_ascii_lowercase());
     audit::record_change(conn, caller, to_micros(now), action, &target, &topic, detail).await?;
     Ok(())
@@ -469,6 +498,8 @@ fn validation_from_row(row: &AnyRow) -> Result<CustomerValidation> {
         submitted_at: from_micros(row.try_get("submitted_at")?),
         decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(from_micros),
         updated_at: from_micros(row.try_get("updated_at")?),
+        partner_contact_email: row.try_get("partner_contact_email")?,
+        provider_contact_email: row.try_get("provider_contact_email")?,
     })
 }
 

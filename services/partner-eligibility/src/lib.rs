@@ -2,8 +2,10 @@
 //! qualification `Government_community_cloud` (rules R1–R6 of DOMAIN.md).
 
 pub mod api;
+pub mod digest;
 pub mod domain;
 pub mod error;
+pub mod notify;
 pub mod startup;
 pub mod store;
 

@@ -33,6 +33,8 @@ pub struct Config {
     /// Where validation questions go; linked from validation errors.
     #[arg(long, env = "GCC_ELIGIBILITY_CONTACT", default_value = "mailto:usgcce@microsoft.com")]
     pub eligibility_contact: String,
+    #[command(flatten)]
+    pub digest: crate::digest::DigestArgs,
 }
 
 pub async fn build(
@@ -51,21 +53,36 @@ pub async fn build(
     crate::api::follow_replicas(&db, &url, store.clone(), hub.clone(), links.clone()).await?;
     let metrics = args.metrics.service(SERVICE);
     gcc_platform::metrics::watch_queue(&metrics, &db, "partner", "partner_validations", clock.clone());
+    let mailer = Arc::new(gcc_platform::mail::Mailer::new(&args.mail)?);
     let api = PartnerApi::new(State {
         store,
-        clock,
+        clock: clock.clone(),
         calendar: BusinessCalendar::new(args.review_time_zone),
         hub,
         links,
         eligibility_contact: config.eligibility_contact.clone(),
         watchers: Watchers::new(args.limits.watch_limits(), DOMAIN),
         max_message_bytes: args.max_message_bytes,
+        mailer: mailer.clone(),
     });
     let service = PartnerEligibilityServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
         .max_encoding_message_size(args.max_message_bytes);
     let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
-    gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
+    // Each event's e-mail is stored as it is relayed, then sent (see gcc_platform::mail).
+    let notices = crate::notify::Notices::new(&args.mail, &config.eligibility_contact);
+    gcc_platform::relay::spawn_notifying(db.clone(), &args.events, DOMAIN, Some(Arc::new(notices)))?;
+    mailer.clone().spawn(db.clone());
+    // The reviewers' daily digest of overdue validations (R4), on the service's clock.
+    Arc::new(crate::digest::Digest {
+        db: db.clone(),
+        clock: clock.clone(),
+        tz: args.review_time_zone,
+        hour: config.digest.digest_hour,
+        review_queue: args.mail.review_queue_email.clone(),
+        portal: args.mail.portal_url.trim_end_matches('/').to_owned(),
+    })
+    .spawn(config.digest.digest_poll);
     Running::serve_named(args, SERVICE, DOMAIN, service, listener, db).await
 }

@@ -7,7 +7,9 @@
 //! With no token key configured it runs in development mode: it creates random keys under
 //! the data folder (once) — the HS256 token key that `gccctl dev-token` signs with, and
 //! the invitation-link key of relationships — and names one reviewer tenant, written to
-//! the data folder for `gccctl dev-token --role eligibility_reviewer`.
+//! the data folder for `gccctl dev-token --role eligibility_reviewer`. Without
+//! `--smtp-url` it then writes each notification e-mail as a .eml file under
+//! `<data folder>/outbox-mail/` instead of sending it.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -83,6 +85,11 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
         config.server.auth.jwt_hs256_secret_file = Some(ensure_key(&config.data_dir, DEV_KEY_FILE)?);
         if config.server.auth.reviewer_tenants.is_empty() {
             config.server.auth.reviewer_tenants = vec![TenantId::parse(DEV_REVIEWER_TENANT)?];
+        }
+        // No SMTP server needed: each notification is written as a .eml file.
+        if config.server.mail.smtp_url.is_none() {
+            let dir = config.data_dir.join("outbox-mail");
+            config.server.mail.smtp_url = Some(format!("file://{}", dir.display()));
         }
         let path = config.data_dir.join(DEV_REVIEWER_TENANT_FILE);
         std::fs::write(&path, format!("{}\n", config.server.auth.reviewer_tenants[0]))

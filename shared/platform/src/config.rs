@@ -58,6 +58,7 @@ pub struct ServerArgs {
     pub events: crate::relay::EventsArgs,
     #[command(flatten)]
     pub metrics: crate::metrics::MetricsArgs,
+    pub mail: crate::mail::MailArgs,
 }
 
 /// Never prints a password: database and broker URLs are shown without theirs, so that
@@ -83,6 +84,7 @@ impl std::fmt::Debug for ServerArgs {
             .field("outbox_retention", &self.events.outbox_retention)
             .field("idempotency_retention", &self.events.idempotency_retention)
             .field("metrics", &self.metrics)
+            .field("mail", &self.mail)
             .finish()
     }
 }

@@ -14,6 +14,7 @@ pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod metrics;
+pub mod mail;
 pub mod nats;
 pub mod paging;
 pub mod relay;

@@ -15,6 +15,7 @@ use anyhow::Context;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::db::{Backend, Db};
+use crate::mail::{Notifier, SharedNotifier};
 use crate::time::to_micros;
 
 /// How the relay runs, from the server's flags.
@@ -74,24 +75,41 @@ impl Sink {
 /// Starts the relay of `db`'s outbox for the service `source` (its package, such as
 /// `gcc.partner.v1`). It ends when the database is closed.
 pub fn spawn(db: Db, args: &EventsArgs, source: &'static str) -> anyhow::Result<()> {
+    spawn_notifying(db, args, source, None)
+}
+
+/// [`spawn`], and each relayed event's notifications (from `notifier`) stored in the
+/// transaction that marks it relayed (see [`crate::mail`]).
+pub fn spawn_notifying(
+    db: Db,
+    args: &EventsArgs,
+    source: &'static str,
+    notifier: Option<SharedNotifier>,
+) -> anyhow::Result<()> {
     let sinks = match &args.events_nats_url {
         Some(url) => vec![Sink::Nats(crate::nats::NatsSink::new(url, &args.events_stream, source)?)],
         None => Vec::new(),
     };
     let (poll, retention) = (args.outbox_poll, (args.outbox_retention, args.idempotency_retention));
-    tokio::spawn(async move { run(db, sinks, poll, retention).await });
+    tokio::spawn(async move { run(db, sinks, notifier, poll, retention).await });
     Ok(())
 }
 
 /// `retention`: of relayed events, and of idempotency records.
-async fn run(db: Db, sinks: Vec<Sink>, poll: Duration, retention: (Duration, Duration)) {
+async fn run(
+    db: Db,
+    sinks: Vec<Sink>,
+    notifier: Option<SharedNotifier>,
+    poll: Duration,
+    retention: (Duration, Duration),
+) {
     let mut failures = 0u32;
     let mut pruned_at = tokio::time::Instant::now();
     loop {
         if db.reader().is_closed() {
             return;
         }
-        let wait = match relay_once(&db, &sinks).await {
+        let wait = match relay_round(&db, &sinks, notifier.as_deref()).await {
             Ok(0) => poll,
             Ok(_) => {
                 failures = 0;
@@ -121,6 +139,11 @@ async fn run(db: Db, sinks: Vec<Sink>, poll: Duration, retention: (Duration, Dur
 
 /// Claims, delivers and marks one batch; how many events it relayed.
 pub async fn relay_once(db: &Db, sinks: &[Sink]) -> anyhow::Result<usize> {
+    relay_round(db, sinks, None).await
+}
+
+/// [`relay_once`], storing the events' notifications with the mark.
+pub async fn relay_round(db: &Db, sinks: &[Sink], notifier: Option<&dyn Notifier>) -> anyhow::Result<usize> {
     match db.backend() {
         Backend::Postgres => {
             let mut tx = db.begin().await.context("begin")?;
@@ -134,6 +157,7 @@ pub async fn relay_once(db: &Db, sinks: &[Sink]) -> anyhow::Result<usize> {
                 sink.deliver(&events).await?;
             }
             mark(&mut tx, &events).await?;
+            notify(&mut tx, &events, notifier).await?;
             tx.commit().await.context("commit")?;
             delivered(db, &events);
             Ok(events.len())
@@ -150,6 +174,7 @@ pub async fn relay_once(db: &Db, sinks: &[Sink]) -> anyhow::Result<usize> {
             }
             let mut tx = db.begin().await.context("begin")?;
             mark(&mut tx, &events).await?;
+            notify(&mut tx, &events, notifier).await?;
             tx.commit().await.context("commit")?;
             delivered(db, &events);
             Ok(events.len())
@@ -178,6 +203,25 @@ async fn mark(conn: &mut sqlx::AnyConnection, events: &[OutboxEvent]) -> anyhow:
         q = q.bind(e.id.clone());
     }
     q.execute(conn).await.context("mark relayed")?;
+    Ok(())
+}
+
+/// Stores the notifications of `events`, if the service sends any.
+async fn notify(
+    conn: &mut sqlx::AnyConnection,
+    events: &[OutboxEvent],
+    notifier: Option<&dyn Notifier>,
+) -> anyhow::Result<()> {
+    let Some(notifier) = notifier else {
+        return Ok(());
+    };
+    let now = to_micros(chrono::Utc::now());
+    for e in events {
+        let drafts = notifier.notifications(e);
+        if !drafts.is_empty() {
+            crate::mail::insert_drafts(conn, e, &drafts, now).await.context("store notifications")?;
+        }
+    }
     Ok(())
 }
 

@@ -23,6 +23,11 @@ pub mod gcc {
             tonic::include_proto!("gcc.partner.v1");
         }
     }
+    pub mod notification {
+        pub mod v1 {
+            tonic::include_proto!("gcc.notification.v1");
+        }
+    }
     pub mod validation {
         pub mod v1 {
             tonic::include_proto!("gcc.validation.v1");
@@ -40,6 +45,7 @@ pub mod gcc {
     }
 }
 
+pub use gcc::notification::v1 as notification;
 pub use gcc::ordering::v1 as ordering;
 pub use gcc::partner::v1 as partner;
 pub use gcc::relationships::v1 as relationships;

@@ -5,6 +5,7 @@
 pub mod jwks;
 pub mod pki;
 mod plan;
+pub mod smtp;
 pub mod walk;
 
 use std::net::SocketAddr;
@@ -145,6 +146,12 @@ pub fn reviewer_args() -> [&'static str; 2] {
 }
 
 /// Signs test tokens with the test key.
+/// The HS256 secret the test tokens are signed with: written to a file, it lets a server
+/// binary started by a test (`--jwt-hs256-secret-file`) accept them.
+pub fn hs256_secret() -> &'static [u8] {
+    SECRET
+}
+
 pub fn signer() -> Signer {
     Signer::hs256(SECRET, AUDIENCE, ISSUER)
 }

@@ -272,7 +272,19 @@ pub fn validation(v: &CustomerValidation) -> pb::CustomerValidation {
         submit_time: Some(to_timestamp(v.submitted_at)),
         decide_time: v.decided_at.map(to_timestamp),
         update_time: Some(to_timestamp(v.updated_at)),
+        partner_contact_email: v.partner_contact_email.clone().unwrap_or_default(),
+        transacting_partner_contact_email: v.provider_contact_email.clone().unwrap_or_default(),
     }
+}
+
+/// An optional e-mail address field: `None` when empty, EMAIL_INVALID when not an address.
+pub fn parse_optional_email(field: &str, value: &str) -> Result<Option<String>, Problem> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    EmailAddress::parse(value)
+        .map(|e| Some(e.as_str().to_owned()))
+        .ok_or_else(|| Problem::invalid_field(field, "EMAIL_INVALID", "not an e-mail address"))
 }
 
 pub fn code(c: &ValidationCode) -> pb::ValidationCode {

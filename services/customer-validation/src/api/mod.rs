@@ -50,6 +50,8 @@ pub struct State {
     pub max_message_bytes: usize,
     /// The gate's verdicts.
     pub metrics: gcc_platform::metrics::Metrics,
+    /// Sends this service's e-mail notifications; says how, for ListNotifications.
+    pub mailer: Arc<gcc_platform::mail::Mailer>,
 }
 
 #[derive(Clone)]
@@ -224,6 +226,28 @@ impl CustomerValidationService for ValidationApi {
         req: Request<pb::CheckEligibilityRequest>,
     ) -> Result<Response<pb::EligibilityVerdict>, Status> {
         self.check(req).await
+    }
+
+    async fn list_notifications(
+        &self,
+        req: Request<gcc_proto::notification::ListNotificationsRequest>,
+    ) -> Result<Response<gcc_proto::notification::ListNotificationsResponse>, Status> {
+        let caller = caller_of(&req)?;
+        self.run(&caller, "notification.list", "notifications", async {
+            caller.require(AGENTS_AND_REVIEWERS)?;
+            // A partner sees the notifications about the validations it submitted.
+            let tenant = (!caller.has(Role::EligibilityReviewer)).then(|| caller.tenant.to_string());
+            let page = gcc_platform::mail::list_notifications(
+                self.0.store.db(),
+                &self.0.mailer,
+                tenant.as_deref(),
+                req.get_ref(),
+                self.0.max_message_bytes,
+            )
+            .await?;
+            Ok(page)
+        })
+        .await
     }
 }
 

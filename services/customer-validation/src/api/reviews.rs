@@ -63,6 +63,14 @@ impl ValidationApi {
                     return Err(ValidationError::OrganizationMismatch(c));
                 }
             }
+            let partner_contact_email =
+                convert::parse_optional_email("customer_validation.partner_contact_email", &v.partner_contact_email)?;
+            // The provider is copied only when it transacts for the submitting reseller.
+            let provider_contact_email = convert::parse_optional_email(
+                "customer_validation.transacting_partner_contact_email",
+                &v.transacting_partner_contact_email,
+            )?
+            .filter(|_| transacting_tenant != caller.tenant);
             let now = self.now();
             let new = NewValidation {
                 partner: caller.tenant,
@@ -70,6 +78,8 @@ impl ValidationApi {
                 organization,
                 eligibility,
                 customer,
+                partner_contact_email,
+                provider_contact_email,
             };
             let (v, fresh) = self.0.store.submit(&caller, key.as_ref(), new, now, self.due_from(now)).await?;
             if fresh {

@@ -105,6 +105,10 @@ pub struct NewValidation {
     pub organization: Organization,
     pub eligibility: Eligibility,
     pub customer: Option<TenantId>,
+    /// Where the outcome is e-mailed (the submitting partner's contact), if given.
+    pub partner_contact_email: Option<String>,
+    /// The indirect provider's contact, copied, if given and the provider transacts.
+    pub provider_contact_email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +128,8 @@ pub struct CustomerValidation {
     pub submitted_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    pub partner_contact_email: Option<String>,
+    pub provider_contact_email: Option<String>,
 }
 
 impl CustomerValidation {

@@ -6,6 +6,7 @@ mod bad_input;
 mod codes;
 mod gate;
 mod helpers;
+mod mail;
 mod pages;
 mod review;
 mod submission;

@@ -13,6 +13,7 @@ use gcc_platform::audit::{record_denial, record_reviewer_read};
 use gcc_platform::events::{Hub, Watchers};
 use gcc_platform::idempotency::IdempotencyKey;
 use gcc_platform::ids::parse_name;
+use gcc_platform::mail::list_notifications;
 use gcc_platform::paging::Page;
 use gcc_platform::time::{BusinessCalendar, SharedClock, to_micros};
 use gcc_platform::{Caller, Problem, Role, TenantId};
@@ -46,6 +47,8 @@ pub struct State {
     pub watchers: Watchers,
     /// The response size limit, which a List page stays within.
     pub max_message_bytes: usize,
+    /// Sends this service's e-mail notifications; says how, for ListNotifications.
+    pub mailer: Arc<gcc_platform::mail::Mailer>,
 }
 
 #[derive(Clone)]
@@ -451,5 +454,23 @@ impl PartnerEligibilityService for PartnerApi {
         req: Request<pb::WatchResellerLinkRequest>,
     ) -> Result<Response<Self::WatchResellerLinkStream>, Status> {
         self.watch_link(req).await
+    }
+
+    async fn list_notifications(
+        &self,
+        req: Request<gcc_proto::notification::ListNotificationsRequest>,
+    ) -> Result<Response<gcc_proto::notification::ListNotificationsResponse>, Status> {
+        let caller = caller_of(&req)?;
+        self.run(&caller, "notification.list", "notifications", async {
+            caller.require(&[Role::AdminAgent, Role::EligibilityReviewer])?;
+            // A partner sees the notifications about its own validations only.
+            let tenant = (!caller.has(Role::EligibilityReviewer)).then(|| caller.tenant.to_string());
+            let db = self.0.store.db();
+            let page =
+                list_notifications(db, &self.0.mailer, tenant.as_deref(), req.get_ref(), self.0.max_message_bytes)
+                    .await?;
+            Ok(page)
+        })
+        .await
     }
 }

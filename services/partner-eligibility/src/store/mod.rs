@@ -375,7 +375,19 @@ async fn record_change(
         "state": v.state.as_str(),
         "contact_email": v.contact_email.as_str(),
         "due_time": v.due_at.to_rfc3339(),
+        "action": action,
     });
+    // What the e-mail notifications quote (see `crate::notify`).
+    let mut detail = detail;
+    for (key, value) in [
+        ("rejection_reason", &v.rejection_reason),
+        ("information_request", &v.information_request),
+        ("information_response", &v.information_response),
+    ] {
+        if let (Some(value), Some(map)) = (value, detail.as_object_mut()) {
+            map.insert(key.to_owned(), serde_json::Value::String(value.clone()));
+        }
+    }
     // The notification that the source says goes out by e-mail.
     let topic = format!("gcc.partner.v1.partner_validation.{}", v.state.as_str().to_ascii_lowercase());
     audit::record_change(conn, caller, to_micros(now), action, &target, &topic, detail).await?;

@@ -9,6 +9,7 @@ mod idempotency;
 mod identity;
 mod links;
 mod lists;
+mod mail;
 mod replicas;
 mod review;
 mod runtime;

@@ -30,6 +30,7 @@ macro_rules! mutate {
 
 mod events;
 mod links;
+mod notifications;
 mod ordering;
 mod partner;
 mod relationships;
@@ -137,6 +138,9 @@ pub enum Command {
     /// Subscriptions created by orders.
     #[command(subcommand)]
     Subscriptions(ordering::SubscriptionsCommand),
+    /// E-mail notifications the services made, and how their delivery went.
+    #[command(subcommand)]
+    Notifications(notifications::NotificationsCommand),
 }
 
 impl Cli {
@@ -156,6 +160,7 @@ impl Cli {
             Command::Order(cmd) => cmd.run(&self.global).await,
             Command::Subscriptions(cmd) => cmd.run(&self.global).await,
             Command::Events(cmd) => cmd.run(&self.global).await,
+            Command::Notifications(cmd) => cmd.run(&self.global).await,
         }
     }
 }
