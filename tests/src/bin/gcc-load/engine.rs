@@ -320,8 +320,10 @@ pub async fn run(
     if drain.is_err() {
         eprintln!("gcc-load: {} journeys did not end within their deadlines; not counted", tasks.len());
         tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
     }
     progress.abort();
+    let _ = progress.await;
     if std::io::stderr().is_terminal() {
         eprintln!();
     }
