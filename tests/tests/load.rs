@@ -202,3 +202,92 @@ fn bad_flags_are_refused_before_anything_starts() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+/// The method names in deploy/loadtest's ghz configs and k6 script.
+fn loadtest_methods() -> std::collections::BTreeSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/loadtest");
+    let mut methods = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir.join("ghz")).expect("deploy/loadtest/ghz") {
+        let path = entry.expect("an entry").path();
+        let config: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).expect("a JSON config");
+        let call = config["call"].as_str().unwrap_or_else(|| panic!("{} has no call", path.display()));
+        // ghz names a method `package.Service.Method`.
+        let (service, method) = call.rsplit_once('.').expect("package.Service.Method");
+        methods.insert(format!("{service}/{method}"));
+    }
+    let script = std::fs::read_to_string(dir.join("k6/journeys.js")).expect("the k6 script");
+    for (at, _) in script.match_indices("gcc.") {
+        let name: String =
+            script[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '_')).collect();
+        if name.contains("Service/") {
+            methods.insert(name);
+        }
+    }
+    methods
+}
+
+/// `package.Service/Method` for every method each server lists through reflection.
+async fn reflected_methods(addr: std::net::SocketAddr) -> std::collections::BTreeSet<String> {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
+
+    let mut client = ServerReflectionClient::new(gcc_testkit::channel(addr).await);
+    async fn ask(
+        client: &mut ServerReflectionClient<tonic::transport::Channel>,
+        request: MessageRequest,
+    ) -> ServerReflectionResponse {
+        let req = ServerReflectionRequest { host: String::new(), message_request: Some(request) };
+        let mut stream =
+            client.server_reflection_info(futures::stream::iter(vec![req])).await.expect("reflection").into_inner();
+        tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
+            .await
+            .expect("reflection answers in time")
+            .expect("a reflection response")
+            .expect("a message")
+    }
+    let listed = ask(&mut client, MessageRequest::ListServices(String::new())).await;
+    let Some(MessageResponse::ListServicesResponse(list)) = listed.message_response else {
+        panic!("no service list: {listed:?}")
+    };
+    let mut methods = std::collections::BTreeSet::new();
+    for service in list.service {
+        let answer = ask(&mut client, MessageRequest::FileContainingSymbol(service.name.clone())).await;
+        let Some(MessageResponse::FileDescriptorResponse(files)) = answer.message_response else {
+            panic!("no descriptor for {}: {answer:?}", service.name)
+        };
+        for bytes in files.file_descriptor_proto {
+            let file = <prost_types::FileDescriptorProto as prost::Message>::decode(bytes.as_slice()).expect("a descriptor");
+            for s in &file.service {
+                let full = format!("{}.{}", file.package(), s.name());
+                if full == service.name {
+                    methods.extend(s.method.iter().map(|m| format!("{full}/{}", m.name())));
+                }
+            }
+        }
+    }
+    methods
+}
+
+#[tokio::test]
+async fn the_loadtest_configs_call_methods_the_servers_reflect() {
+    let stack = gcc_e2e::Stack::start(gcc_e2e::Options {
+        postgres: std::env::var(gcc_testkit::POSTGRES_ENV).ok(),
+        ..Default::default()
+    })
+    .await
+    .expect("the stack");
+    let a = stack.addrs;
+    let mut served = std::collections::BTreeSet::new();
+    for addr in [a.partner, a.relationships, a.validation, a.ordering] {
+        served.extend(reflected_methods(addr).await);
+    }
+    assert!(served.contains("grpc.health.v1.Health/Check"), "{served:?}");
+    let used = loadtest_methods();
+    for m in ["gcc.validation.v1.CustomerValidationService/CheckEligibility", "gcc.ordering.v1.OrderingService/PlaceOrder"] {
+        assert!(used.contains(m), "the configs drive {m}: {used:?}");
+    }
+    let unknown: Vec<&String> = used.iter().filter(|m| !served.contains(*m)).collect();
+    assert!(unknown.is_empty(), "deploy/loadtest calls methods no server offers: {unknown:?}");
+}
