@@ -109,7 +109,7 @@ pub struct SeedArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Calls in flight while seeding.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 64)]
     pub seed_concurrency: usize,
     /// Use this seeded data set (the JSON `gcc-load seed` printed) instead of seeding.
     #[arg(long)]

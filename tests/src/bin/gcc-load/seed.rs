@@ -390,7 +390,7 @@ pub async fn seed(target: &Target, args: &SeedArgs) -> anyhow::Result<DataSet> {
         }
     }
 
-    let placed: Vec<(usize, String)> = phase("orders", args.orders, c, &rpcs, &mut phases, |n| {
+    let placed: Vec<Option<(usize, String)>> = phase("orders", args.orders, c, &rpcs, &mut phases, |n| {
         let rpcs = rpcs.clone();
         let p = n % n_partners;
         let k = n / n_partners;
@@ -409,11 +409,12 @@ pub async fn seed(target: &Target, args: &SeedArgs) -> anyhow::Result<DataSet> {
             .await
             .context("place an order")?
             .into_inner();
-            Ok((p, o.name))
+            // Only the first few of each partner are kept, for GetOrder.
+            Ok((k < KEPT_ORDERS).then_some((p, o.name)))
         }
     })
     .await?;
-    for (p, name) in placed {
+    for (p, name) in placed.into_iter().flatten() {
         if data[p].orders.len() < KEPT_ORDERS {
             data[p].orders.push(name);
         }
