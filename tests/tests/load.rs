@@ -70,7 +70,8 @@ fn every_journey_runs_in_open_loop_and_the_report_has_its_fields() {
     assert_eq!(r["deadline_ms"], 10000.0);
     assert_eq!(r["data"]["partners"], 4);
     assert_eq!(r["data"]["customers"], 40);
-    let phases: Vec<&str> = r["data"]["phases"].as_array().unwrap().iter().map(|p| p["via"].as_str().unwrap()).collect();
+    let phases: Vec<&str> =
+        r["data"]["phases"].as_array().unwrap().iter().map(|p| p["via"].as_str().unwrap()).collect();
     assert!(phases.iter().all(|v| *v == "public RPCs"), "{phases:?}");
 
     // Every journey ran, and each ended as the source document says it should.
@@ -181,7 +182,15 @@ fn closed_loop_keeps_n_in_flight_and_says_so() {
     let mix: Vec<&str> = r["mix"].as_array().unwrap().iter().map(|m| m["journey"].as_str().unwrap()).collect();
     assert_eq!(
         mix,
-        ["gate-validated", "order-gcc", "order-commercial", "order-refused", "gate-pending", "gate-unmanaged", "list-get"]
+        [
+            "gate-validated",
+            "order-gcc",
+            "order-commercial",
+            "order-refused",
+            "gate-pending",
+            "gate-unmanaged",
+            "list-get"
+        ]
     );
     assert_eq!(r["slo"][0]["met"], true);
     let _ = std::fs::remove_dir_all(&dir);
@@ -258,7 +267,8 @@ async fn reflected_methods(addr: std::net::SocketAddr) -> std::collections::BTre
             panic!("no descriptor for {}: {answer:?}", service.name)
         };
         for bytes in files.file_descriptor_proto {
-            let file = <prost_types::FileDescriptorProto as prost::Message>::decode(bytes.as_slice()).expect("a descriptor");
+            let file =
+                <prost_types::FileDescriptorProto as prost::Message>::decode(bytes.as_slice()).expect("a descriptor");
             for s in &file.service {
                 let full = format!("{}.{}", file.package(), s.name());
                 if full == service.name {
@@ -285,7 +295,9 @@ async fn the_loadtest_configs_call_methods_the_servers_reflect() {
     }
     assert!(served.contains("grpc.health.v1.Health/Check"), "{served:?}");
     let used = loadtest_methods();
-    for m in ["gcc.validation.v1.CustomerValidationService/CheckEligibility", "gcc.ordering.v1.OrderingService/PlaceOrder"] {
+    for m in
+        ["gcc.validation.v1.CustomerValidationService/CheckEligibility", "gcc.ordering.v1.OrderingService/PlaceOrder"]
+    {
         assert!(used.contains(m), "the configs drive {m}: {used:?}");
     }
     let unknown: Vec<&String> = used.iter().filter(|m| !served.contains(*m)).collect();

@@ -26,8 +26,15 @@ pub fn histogram() -> Histogram<u64> {
 pub enum Schedule {
     /// Arrival-rate stages `(duration, from, to)`, the first `warmup` long of them not
     /// measured.
-    Open { stages: Vec<(Duration, f64, f64)>, warmup: Duration },
-    Closed { workers: usize, warmup: Duration, duration: Duration },
+    Open {
+        stages: Vec<(Duration, f64, f64)>,
+        warmup: Duration,
+    },
+    Closed {
+        workers: usize,
+        warmup: Duration,
+        duration: Duration,
+    },
 }
 
 impl Schedule {
@@ -115,7 +122,10 @@ pub fn parse_stages(spec: &str) -> anyhow::Result<Vec<(Duration, f64, f64)>> {
         last = r;
     }
     anyhow::ensure!(stages.len() <= 100, "--stages: at most 100 stages");
-    anyhow::ensure!(stages.iter().map(|s| s.0).sum::<Duration>() <= Duration::from_secs(24 * 3600), "--stages: at most 24 h");
+    anyhow::ensure!(
+        stages.iter().map(|s| s.0).sum::<Duration>() <= Duration::from_secs(24 * 3600),
+        "--stages: at most 24 h"
+    );
     Ok(stages)
 }
 

@@ -147,8 +147,12 @@ pub fn page(r: &Report) -> String {
         out.push_str("<h2>Objectives</h2><ul>\n");
         for s in &r.slo {
             let (class, word) = if s.met { ("met", "met") } else { ("breached", "BREACHED") };
-            let _ =
-                writeln!(out, "<li class=\"{class}\">{}: {word} (measured {})</li>", esc(&s.objective), esc(&s.measured));
+            let _ = writeln!(
+                out,
+                "<li class=\"{class}\">{}: {word} (measured {})</li>",
+                esc(&s.objective),
+                esc(&s.measured)
+            );
         }
         out.push_str("</ul>\n");
     }

@@ -96,7 +96,12 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
         println!("| aimed/s | achieved/s | p50 ms | p99 ms | errors | held |");
         println!("|---|---|---|---|---|---|");
         let mut rate = args.from;
-        let mut knee = Knee { journey: j.name().into(), p99_bound_ms: bound.as_secs_f64() * 1000.0, knee_per_s: None, steps: vec![] };
+        let mut knee = Knee {
+            journey: j.name().into(),
+            p99_bound_ms: bound.as_secs_f64() * 1000.0,
+            knee_per_s: None,
+            steps: vec![],
+        };
         for _ in 0..args.max_steps {
             let load = LoadArgs {
                 mix: j.name().into(),
@@ -158,7 +163,12 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
     let report = KneeReport {
         date: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         target: target.description.clone(),
-        data: format!("{} partners, {} customers, {} orders", fixture.partners.len(), fixture.customers, fixture.orders),
+        data: format!(
+            "{} partners, {} customers, {} orders",
+            fixture.partners.len(),
+            fixture.customers,
+            fixture.orders
+        ),
         knees,
         ratio_to_bare: ratio,
     };

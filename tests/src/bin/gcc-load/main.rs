@@ -32,7 +32,10 @@ mod target;
 gcc_platform::server_allocator!();
 
 #[derive(Debug, Parser)]
-#[command(name = "gcc-load", about = "Open-loop load of the service set's journeys, with reports a pipeline can gate on")]
+#[command(
+    name = "gcc-load",
+    about = "Open-loop load of the service set's journeys, with reports a pipeline can gate on"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -269,7 +269,15 @@ impl Report {
         for r in rows {
             println!(
                 "| {:<26} | {:>9.1} | {:>9.1} | {:>8.2} | {:>8.2} | {:>8.2} | {:>8.2} | {:>8.2} | {:>7} |",
-                r.name, r.attempted_per_s, r.achieved_per_s, r.p50_ms, r.p90_ms, r.p99_ms, r.p999_ms, r.max_ms, r.errors
+                r.name,
+                r.attempted_per_s,
+                r.achieved_per_s,
+                r.p50_ms,
+                r.p90_ms,
+                r.p99_ms,
+                r.p999_ms,
+                r.max_ms,
+                r.errors
             );
         }
         for r in self.journeys.iter().chain(&self.rpcs) {

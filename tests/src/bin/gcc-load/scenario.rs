@@ -116,7 +116,9 @@ impl Mix {
                 (GateUnmanaged, 5),
                 (ListGet, 10),
             ],
-            "onboarding" => vec![(Onboarding, 40), (Invitation, 30), (Watch, 10), (GateValidated, 10), (GatePending, 10)],
+            "onboarding" => {
+                vec![(Onboarding, 40), (Invitation, 30), (Watch, 10), (GateValidated, 10), (GatePending, 10)]
+            }
             "read-heavy" => vec![(ListGet, 50), (GateValidated, 30), (Watch, 10), (GatePending, 5), (GateUnmanaged, 5)],
             "all" => Journey::ALL.iter().map(|j| (*j, 1)).collect(),
             weights => {
@@ -391,14 +393,16 @@ async fn list_get(target: &Target, fixture: &Fixture, partner: &Partner, rng: &m
     let Some(listed) = listed else { return };
     // An order of this customer, else one the partner placed while seeding.
     let name = listed.orders.first().map(|o| o.name.clone()).or_else(|| {
-        let kept: Vec<&String> = fixture.partners.iter().filter(|p| p.tenant == partner.tenant).flat_map(|p| &p.orders).collect();
+        let kept: Vec<&String> =
+            fixture.partners.iter().filter(|p| p.tenant == partner.tenant).flat_map(|p| &p.orders).collect();
         (!kept.is_empty()).then(|| pick(rng, &kept).to_string())
     });
     if let Some(name) = name {
         let req = trace.req(opb::GetOrderRequest { name }, Some(token));
         trace.call("GetOrder", Expect::Ok, orders.get_order(req)).await;
     }
-    let req = opb::ListSubscriptionsRequest { page_size: 20, page_token: String::new(), customer: customer_name(customer) };
+    let req =
+        opb::ListSubscriptionsRequest { page_size: 20, page_token: String::new(), customer: customer_name(customer) };
     trace.call("ListSubscriptions", Expect::Ok, orders.list_subscriptions(trace.req(req, Some(token)))).await;
     let mut rel = RelationshipsServiceClient::new(target.relationships.get());
     let req = trace.req(rpb::GetCustomerRequest { name: customer_name(customer) }, Some(token));
@@ -452,8 +456,7 @@ async fn onboarding(target: &Target, rng: &mut StdRng, trace: &mut Trace) {
     let mut submit = submission_for(tenant, &domain, None);
     submit.request_id = request_id(rng);
     let req = trace.req(submit, Some(&token));
-    let Some(cv) = trace.call("SubmitCustomerValidation", Expect::Ok, val.submit_customer_validation(req)).await
-    else {
+    let Some(cv) = trace.call("SubmitCustomerValidation", Expect::Ok, val.submit_customer_validation(req)).await else {
         return;
     };
     let approve = vpb::ApproveCustomerValidationRequest { name: cv.name, code_uses: 1, request_id: request_id(rng) };

@@ -89,11 +89,8 @@ impl Fixture {
         for p in &data.partners {
             let tenant = parse(&p.tenant)?;
             let validated = p.validated.iter().map(parse).collect::<anyhow::Result<Vec<_>>>()?;
-            let pending = p
-                .pending
-                .iter()
-                .map(|(c, v)| Ok((parse(c)?, v.clone())))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let pending =
+                p.pending.iter().map(|(c, v)| Ok((parse(c)?, v.clone()))).collect::<anyhow::Result<Vec<_>>>()?;
             let plain = p.plain.iter().map(parse).collect::<anyhow::Result<Vec<_>>>()?;
             customers += validated.len() + pending.len() + plain.len();
             partners.push(Partner {
@@ -289,8 +286,8 @@ pub async fn seed(target: &Target, args: &SeedArgs) -> anyhow::Result<DataSet> {
             let mut enroll = enrollment(tenant, ppb::PartnerType::DirectReseller, None);
             enroll.request_id = request_id(s, ENROLL, i);
             retried(&rpcs, rpc!(PartnerEligibilityServiceClient, target.partner, enroll_partner, enroll, &token))
-            .await
-            .context("enroll a partner")?;
+                .await
+                .context("enroll a partner")?;
             let submit = ppb::SubmitPartnerValidationRequest {
                 partner_validation: Some(ppb::PartnerValidation {
                     tenant_id: tenant.to_string(),
@@ -300,12 +297,19 @@ pub async fn seed(target: &Target, args: &SeedArgs) -> anyhow::Result<DataSet> {
                 }),
                 request_id: request_id(s, PARTNER_VALIDATION, i),
             };
-            let v = retried(&rpcs, rpc!(PartnerEligibilityServiceClient, target.partner, submit_partner_validation, submit, &token))
+            let v = retried(
+                &rpcs,
+                rpc!(PartnerEligibilityServiceClient, target.partner, submit_partner_validation, submit, &token),
+            )
             .await
             .context("submit a partner validation")?
             .into_inner();
-            let approve = ppb::ApprovePartnerValidationRequest { name: v.name, request_id: request_id(s, PARTNER_APPROVAL, i) };
-            retried(&rpcs, rpc!(PartnerEligibilityServiceClient, target.partner, approve_partner_validation, approve, &reviewer))
+            let approve =
+                ppb::ApprovePartnerValidationRequest { name: v.name, request_id: request_id(s, PARTNER_APPROVAL, i) };
+            retried(
+                &rpcs,
+                rpc!(PartnerEligibilityServiceClient, target.partner, approve_partner_validation, approve, &reviewer),
+            )
             .await
             .context("approve a partner validation")?;
             anyhow::Ok(tenant)
@@ -331,7 +335,10 @@ pub async fn seed(target: &Target, args: &SeedArgs) -> anyhow::Result<DataSet> {
                     }),
                     request_id: request_id(s, CUSTOMER, j),
                 };
-                let customer = retried(&rpcs, rpc!(RelationshipsServiceClient, target.relationships, create_customer, create, &token))
+                let customer = retried(
+                    &rpcs,
+                    rpc!(RelationshipsServiceClient, target.relationships, create_customer, create, &token),
+                )
                 .await
                 .context("create a customer")?
                 .into_inner();
@@ -342,7 +349,16 @@ pub async fn seed(target: &Target, args: &SeedArgs) -> anyhow::Result<DataSet> {
                 }
                 let mut submit = submission_for(partner, &domain, named);
                 submit.request_id = request_id(s, CUSTOMER_VALIDATION, j);
-                let v = retried(&rpcs, rpc!(CustomerValidationServiceClient, target.validation, submit_customer_validation, submit, &token))
+                let v = retried(
+                    &rpcs,
+                    rpc!(
+                        CustomerValidationServiceClient,
+                        target.validation,
+                        submit_customer_validation,
+                        submit,
+                        &token
+                    ),
+                )
                 .await
                 .context("submit a customer validation")?
                 .into_inner();
@@ -354,7 +370,16 @@ pub async fn seed(target: &Target, args: &SeedArgs) -> anyhow::Result<DataSet> {
                     code_uses: 1,
                     request_id: request_id(s, CUSTOMER_APPROVAL, j),
                 };
-                let approved = retried(&rpcs, rpc!(CustomerValidationServiceClient, target.validation, approve_customer_validation, approve, &reviewer))
+                let approved = retried(
+                    &rpcs,
+                    rpc!(
+                        CustomerValidationServiceClient,
+                        target.validation,
+                        approve_customer_validation,
+                        approve,
+                        &reviewer
+                    ),
+                )
                 .await
                 .context("approve a customer validation")?
                 .into_inner();
@@ -363,7 +388,10 @@ pub async fn seed(target: &Target, args: &SeedArgs) -> anyhow::Result<DataSet> {
                     customer: format!("customers/{customer}"),
                     request_id: request_id(s, CODE, j),
                 };
-                retried(&rpcs, rpc!(CustomerValidationServiceClient, target.validation, apply_validation_code, apply, &token))
+                retried(
+                    &rpcs,
+                    rpc!(CustomerValidationServiceClient, target.validation, apply_validation_code, apply, &token),
+                )
                 .await
                 .context("apply a validation code")?;
                 Ok((p, kind, customer, v.name))
@@ -406,9 +434,9 @@ pub async fn seed(target: &Target, args: &SeedArgs) -> anyhow::Result<DataSet> {
         async move {
             let req = order(customer, &[(offer, 10)], &request_id(s, ORDER, n as u64));
             let o = retried(&rpcs, rpc!(OrderingServiceClient, target.ordering, place_order, req, &token))
-            .await
-            .context("place an order")?
-            .into_inner();
+                .await
+                .context("place an order")?
+                .into_inner();
             // Only the first few of each partner are kept, for GetOrder.
             Ok((k < KEPT_ORDERS).then_some((p, o.name)))
         }

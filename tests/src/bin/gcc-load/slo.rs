@@ -66,17 +66,23 @@ pub fn parse(spec: &str) -> anyhow::Result<Vec<Objective>> {
         let bound = match metric {
             Metric::Quantile(_) | Metric::Max => {
                 anyhow::ensure!(below, "--slo: latencies are bounded from above: {item:?}");
-                let d = gcc_platform::config::parse_duration(value).map_err(|e| anyhow::anyhow!("--slo {item:?}: {e}"))?;
+                let d =
+                    gcc_platform::config::parse_duration(value).map_err(|e| anyhow::anyhow!("--slo {item:?}: {e}"))?;
                 d.as_secs_f64() * 1000.0
             }
             Metric::Errors => {
                 anyhow::ensure!(below, "--slo: errors are bounded from above: {item:?}");
-                let v = value.strip_suffix('%').ok_or_else(|| anyhow::anyhow!("--slo: errors as a percentage: {item:?}"))?;
+                let v = value
+                    .strip_suffix('%')
+                    .ok_or_else(|| anyhow::anyhow!("--slo: errors as a percentage: {item:?}"))?;
                 v.trim().parse::<f64>().map_err(|_| anyhow::anyhow!("--slo: a percentage, got {value:?}"))?
             }
             Metric::Rate => {
                 anyhow::ensure!(!below, "--slo: a rate is bounded from below (rate>N): {item:?}");
-                value.trim_end_matches("/s").parse::<f64>().map_err(|_| anyhow::anyhow!("--slo: a rate, got {value:?}"))?
+                value
+                    .trim_end_matches("/s")
+                    .parse::<f64>()
+                    .map_err(|_| anyhow::anyhow!("--slo: a rate, got {value:?}"))?
             }
         };
         anyhow::ensure!(bound.is_finite() && bound >= 0.0, "--slo: a bound of 0 or more: {item:?}");

@@ -129,7 +129,9 @@ fn parse_endpoints(spec: &str) -> anyhow::Result<[String; 4]> {
             "relationships" => 1,
             "validation" | "customer-validation" => 2,
             "ordering" => 3,
-            other => anyhow::bail!("--endpoints: unknown service {other:?} (partner, relationships, validation, ordering)"),
+            other => {
+                anyhow::bail!("--endpoints: unknown service {other:?} (partner, relationships, validation, ordering)")
+            }
         };
         urls[i] = Some(url.trim().to_owned());
     }
