@@ -86,6 +86,19 @@ impl Schedule {
         0.0
     }
 
+    /// Whether the rate is constant in the stage `t` falls in.
+    pub fn flat_at(&self, t: Duration) -> bool {
+        let Schedule::Open { stages, .. } = self else { return false };
+        let mut begin = Duration::ZERO;
+        for (d, from, to) in stages {
+            if t < begin + *d {
+                return from == to;
+            }
+            begin += *d;
+        }
+        false
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Schedule::Open { stages, warmup } => {
@@ -99,10 +112,14 @@ impl Schedule {
                         }
                     })
                     .collect();
-                format!("open loop: {} (warm-up {:?} not measured)", s.join(", "), warmup)
+                if warmup.is_zero() {
+                    format!("open loop: {}", s.join(", "))
+                } else {
+                    format!("open loop: {} (the first {:?} a warm-up, not measured)", s.join(", "), warmup)
+                }
             }
             Schedule::Closed { workers, warmup, duration } => {
-                format!("closed loop: {workers} in flight for {duration:?} (warm-up {warmup:?} not measured)")
+                format!("closed loop: {workers} in flight for {duration:?} after a warm-up of {warmup:?}")
             }
         }
     }
@@ -127,6 +144,45 @@ pub fn parse_stages(spec: &str) -> anyhow::Result<Vec<(Duration, f64, f64)>> {
         "--stages: at most 24 h"
     );
     Ok(stages)
+}
+
+/// The intended send times of an open-loop schedule, from its start. On a flat stage
+/// (or at 1,000/s and more) one gap is 1 / rate; on a ramp slower than that, arrivals
+/// come where the rate integrated over 1 ms steps reaches the next whole journey.
+pub struct Arrivals<'a> {
+    schedule: &'a Schedule,
+    t: Duration,
+    total: Duration,
+    credit: f64,
+}
+
+impl<'a> Arrivals<'a> {
+    pub fn new(schedule: &'a Schedule) -> Self {
+        Self { schedule, t: Duration::ZERO, total: schedule.total(), credit: 0.0 }
+    }
+}
+
+impl Iterator for Arrivals<'_> {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let tick = Duration::from_millis(1);
+        while self.t < self.total {
+            let rate = self.schedule.rate_at(self.t);
+            if rate > 0.0 && (self.schedule.flat_at(self.t) || rate >= 1000.0) {
+                let at = self.t;
+                self.t += Duration::from_secs_f64(1.0 / rate);
+                return Some(at);
+            }
+            self.credit += rate * tick.as_secs_f64();
+            self.t += tick;
+            if self.credit >= 1.0 {
+                self.credit -= 1.0;
+                return Some(self.t);
+            }
+        }
+        None
+    }
 }
 
 /// Latency, count and statuses of a journey or an RPC.
@@ -273,17 +329,9 @@ pub async fn run(
     match schedule {
         Schedule::Open { .. } => {
             let mut rng = StdRng::seed_from_u64(args.mix_seed);
-            let mut t = Duration::ZERO;
-            let total = schedule.total();
             let mut n: u64 = 0;
-            while t < total {
-                let rate = schedule.rate_at(t);
-                if rate <= 0.0 {
-                    t += Duration::from_millis(1);
-                    continue;
-                }
-                let intended = start + t;
-                t += Duration::from_secs_f64(1.0 / rate);
+            for offset in Arrivals::new(schedule) {
+                let intended = start + offset;
                 tokio::time::sleep_until(intended.into()).await;
                 while tasks.try_join_next().is_some() {}
                 let journey = mix.pick(&mut rng);
@@ -388,4 +436,28 @@ fn progress_line(recorder: Arc<Mutex<Recorder>>, schedule: Schedule, start: Inst
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrivals_follow_the_rate_on_flat_stages_and_ramps() {
+        let flat = Schedule::constant(60.0, Duration::ZERO, Duration::from_secs(3)).unwrap();
+        assert_eq!(Arrivals::new(&flat).count(), 180);
+        // 0→10 over 3 s, 10→40 over 8 s, 40→10 over 3 s: 15 + 200 + 75 journeys.
+        let ramps = Schedule::Open { stages: parse_stages("3s:10,8s:40,3s:10").unwrap(), warmup: Duration::ZERO };
+        let n = Arrivals::new(&ramps).count();
+        assert!((288..=291).contains(&n), "{n}");
+        let times: Vec<Duration> = Arrivals::new(&ramps).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "in order");
+        assert!(times.last().unwrap() < &Duration::from_secs(14));
+        // Past 1,000/s a ramp steps by 1 / rate too.
+        let fast = Schedule::Open { stages: parse_stages("1s:5000").unwrap(), warmup: Duration::ZERO };
+        let n = Arrivals::new(&fast).count();
+        assert!((2400..=2600).contains(&n), "{n}");
+        let idle = Schedule::Open { stages: parse_stages("2s:0").unwrap(), warmup: Duration::ZERO };
+        assert_eq!(Arrivals::new(&idle).count(), 0);
+    }
 }

@@ -144,6 +144,9 @@ pub struct RunArgs {
     /// percentage), rate (achieved per second, `rate>100`). A breach exits with status 2.
     #[arg(long)]
     pub slo: Option<String>,
+    /// A note for the report (repeatable), such as what else the machine was doing.
+    #[arg(long)]
+    pub note: Vec<String>,
     /// Directory for report.json, summary.csv, timeline.csv and report.html.
     #[arg(long, default_value = "gcc-load-report")]
     pub out: PathBuf,
@@ -210,6 +213,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let fixture = Arc::new(runtimes.client.block_on(seed::obtain(&target, &args.seed))?);
     let recording = runtimes.client.block_on(engine::run(&target, &fixture, &mix, &schedule, &args.load))?;
     let mut report = report::Report::build(recording, &target, &fixture, args.load.deadline);
+    report.notes.extend(args.note.iter().cloned());
     drop(fixture);
     if let Some(slos) = &slos {
         report.slo = slo::evaluate(slos, &report);

@@ -153,6 +153,11 @@ impl Report {
                 rec.saturated
             ));
         }
+        if cfg!(debug_assertions) {
+            notes.push(
+                "A debug build of gcc-load (and of the in-process servers): the figures are not their speed.".into(),
+            );
+        }
         if target.in_process() {
             notes.push(
                 "Client and servers share this machine's cores: compare rates as ratios to the bare health \
