@@ -58,6 +58,7 @@ pub struct ServerArgs {
     pub events: crate::relay::EventsArgs,
     #[command(flatten)]
     pub metrics: crate::metrics::MetricsArgs,
+    #[command(flatten)]
     pub mail: crate::mail::MailArgs,
 }
 
