@@ -433,10 +433,11 @@ async fn record(
             ("provider_contact_email", &v.provider_contact_email),
             ("rejection_reason", &v.rejection_reason),
             ("contact_note", &v.contact_note),
-        ] {
-            if let Some(value) = value {
-                map.insert(key.into(), text(value));
-            }
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.as_deref().map(|v| (key, v)))
+        {
+            map.insert(key.into(), text(value));
         }
         if let Some(at) = code_expires {
             map.insert("code_expire_time".into(), text(&at.to_rfc3339()));
