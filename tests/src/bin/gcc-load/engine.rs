@@ -46,7 +46,7 @@ impl Schedule {
         if let Some(spec) = &args.stages {
             return Ok(Schedule::Open { stages: parse_stages(spec)?, warmup: Duration::ZERO });
         }
-        Ok(Self::constant(args.rate, args.warmup, args.duration)?)
+        Self::constant(args.rate, args.warmup, args.duration)
     }
 
     pub fn constant(rate: f64, warmup: Duration, duration: Duration) -> anyhow::Result<Self> {
@@ -431,7 +431,7 @@ fn progress_line(recorder: Arc<Mutex<Recorder>>, schedule: Schedule, start: Inst
             };
             if tty {
                 eprint!("\r{line}   ");
-            } else if (sec + 1) % 5 == 0 {
+            } else if (sec + 1).is_multiple_of(5) {
                 eprintln!("{line}");
             }
         }
