@@ -238,9 +238,13 @@ impl Replica {
     /// answer within 500 ms.
     pub async fn health(&self) -> Option<ServingStatus> {
         let ask = async {
-            let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr)).ok()?.connect().await.ok()?;
-            let answer =
-                HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await.ok()?.into_inner();
+            let channel =
+                tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr)).ok()?.connect().await.ok()?;
+            let answer = HealthClient::new(channel)
+                .check(HealthCheckRequest { service: String::new() })
+                .await
+                .ok()?
+                .into_inner();
             Some(if answer.status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 {
                 ServingStatus::Serving
             } else {
@@ -282,11 +286,21 @@ pub struct Haproxy {
 impl Haproxy {
     fn start(dir: &Path, frontends: [SocketAddr; 4], replicas: &[Replica]) -> anyhow::Result<Self> {
         let socket = dir.join("haproxy.sock");
+        // HAProxy's own refusals (no replica up, a replica gone mid-call) answer as gRPC
+        // does, UNAVAILABLE, rather than with an HTML page that a gRPC client cannot read.
+        let unavailable = dir.join("grpc-unavailable.http");
+        std::fs::write(
+            &unavailable,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ngrpc-status: 14\r\n\
+             grpc-message: no%20replica%20could%20answer\r\ncontent-length: 0\r\n\r\n",
+        )?;
         let mut cfg = format!(
             "global\n    maxconn 4096\n    stats socket {} mode 600 level admin\n\
              defaults\n    mode http\n    timeout connect 1s\n    timeout client 5m\n    timeout server 5m\n\
-             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure\n",
-            socket.display()
+             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure\n\
+             \x20   errorfile 502 {u}\n    errorfile 503 {u}\n    errorfile 504 {u}\n",
+            socket.display(),
+            u = unavailable.display()
         );
         for s in Service::ALL {
             cfg.push_str(&format!(
@@ -297,7 +311,7 @@ impl Haproxy {
             ));
             for r in replicas.iter().filter(|r| r.service == s) {
                 cfg.push_str(&format!(
-                    "    server r{} {} proto h2 check inter 500ms fall 1 rise 1\n",
+                    "    server r{} {} proto h2 check inter 250ms fall 1 rise 1\n",
                     r.number, r.addr
                 ));
             }
@@ -327,7 +341,8 @@ impl Haproxy {
 
     /// `drain` (no new calls), `ready` or `maint`, for one replica.
     pub async fn set_state(&self, r: &Replica, state: &str) -> anyhow::Result<()> {
-        let out = self.command(&format!("set server {}-replicas/r{} state {state}", r.service.name(), r.number)).await?;
+        let out =
+            self.command(&format!("set server {}-replicas/r{} state {state}", r.service.name(), r.number)).await?;
         if !out.trim().is_empty() {
             bail!("haproxy: {out}");
         }
@@ -398,7 +413,8 @@ impl Cluster {
         let pg = Postgres::start_in(dir)?;
         let admin = pg.url("postgres");
         sqlx::any::install_default_drivers();
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.context("connect to PostgreSQL")?;
+        let mut conn =
+            <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.context("connect to PostgreSQL")?;
         for s in Service::ALL {
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {}", s.database()))).execute(&mut conn).await?;
         }
@@ -409,7 +425,8 @@ impl Cluster {
         let invitation_key = dir.join("invitation.key");
         std::fs::write(&invitation_key, "i".repeat(48))?;
 
-        let frontends = [free_port("127.0.0.1")?, free_port("127.0.0.1")?, free_port("127.0.0.1")?, free_port("127.0.0.1")?];
+        let frontends =
+            [free_port("127.0.0.1")?, free_port("127.0.0.1")?, free_port("127.0.0.1")?, free_port("127.0.0.1")?];
         let gate_proxy = LatencyProxy::start(frontends[Service::Validation.index()]).await?;
         let endpoint = |s: Service| format!("http://{}", frontends[s.index()]);
         let mut replicas = Vec::new();

@@ -19,7 +19,7 @@ use tonic::Code;
 
 /// The caller's deadline for each attempt: longer than what ordering gives the gate
 /// (its `--dependency-timeout`, 2 s), so that a slow gate is ordering's answer.
-pub const CALL_DEADLINE: Duration = Duration::from_millis(2500);
+pub const CALL_DEADLINE: Duration = Duration::from_secs(3);
 pub const GCC_OFFER: &str = "o365-g3-gcc";
 pub const COMMERCIAL_OFFER: &str = "o365-e3";
 
@@ -193,18 +193,22 @@ async fn read(ordering: &Connection, a: Account, last: Option<&str>) -> Call {
     let last = last.map(str::to_owned);
     timed(Op::Read, a, String::new(), async move {
         let answer = match last {
-            Some(name) => retry(Replay::Read, || {
-                let mut c = ordering.ordering();
-                let req = opb::GetOrderRequest { name: name.clone() };
-                async move { c.get_order(req).await.map(|_| ()) }
-            })
-            .await,
-            None => retry(Replay::Read, || {
-                let mut c = ordering.ordering();
-                let req = opb::ListOrdersRequest { page_size: 5, ..Default::default() };
-                async move { c.list_orders(req).await.map(|_| ()) }
-            })
-            .await,
+            Some(name) => {
+                retry(Replay::Read, || {
+                    let mut c = ordering.ordering();
+                    let req = opb::GetOrderRequest { name: name.clone() };
+                    async move { c.get_order(req).await.map(|_| ()) }
+                })
+                .await
+            }
+            None => {
+                retry(Replay::Read, || {
+                    let mut c = ordering.ordering();
+                    let req = opb::ListOrdersRequest { page_size: 5, ..Default::default() };
+                    async move { c.list_orders(req).await.map(|_| ()) }
+                })
+                .await
+            }
         };
         answer.map(|()| String::new()).map_err(|s| (s.code(), reason(&s)))
     })

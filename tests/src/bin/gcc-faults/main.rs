@@ -70,7 +70,8 @@ async fn run(args: &Args) -> anyhow::Result<bool> {
     let path = dir.path().to_owned();
     let kept = args.keep.then(|| dir.keep());
     let t = Instant::now();
-    let mut cluster = Cluster::start(&path, &bin_dir).await.with_context(|| format!("starting (logs in {})", path.display()))?;
+    let mut cluster =
+        Cluster::start(&path, &bin_dir).await.with_context(|| format!("starting (logs in {})", path.display()))?;
     println!(
         "2 replicas of each service on PostgreSQL {} behind HAProxy; ready in {:.1} s; files in {}",
         cluster.pg.addr,
@@ -148,8 +149,7 @@ async fn accounts(cluster: &Cluster, workers: usize) -> anyhow::Result<Vec<Accou
     let channel = |s: Service| -> anyhow::Result<tonic::transport::Channel> {
         Ok(tonic::transport::Endpoint::from_shared(cluster.endpoint(s))?.connect_lazy())
     };
-    let steps =
-        Steps::new(channel(Service::Partner)?, channel(Service::Relationships)?, channel(Service::Validation)?);
+    let steps = Steps::new(channel(Service::Partner)?, channel(Service::Relationships)?, channel(Service::Validation)?);
     let mut out = Vec::new();
     for _ in 0..workers {
         let partner = steps.gcc_partner().await;
@@ -167,7 +167,9 @@ fn print_table(rows: &[Row], args: &Args) {
         args.pace.as_millis(),
         load::CALL_DEADLINE.as_millis()
     );
-    println!("| scenario | calls | failed after retries | orders acknowledged | orders stored | duplicates | recovery time |");
+    println!(
+        "| scenario | calls | failed after retries | orders acknowledged | orders stored | duplicates | recovery time |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for r in rows {
         let orders = |n: usize| if r.scenario.starts_with("6.") { "—".to_owned() } else { n.to_string() };

@@ -69,7 +69,8 @@ async fn channel(cluster: &Cluster, s: Service, number: usize) -> anyhow::Result
 }
 
 pub async fn across_replicas(cluster: &Cluster) -> anyhow::Result<Row> {
-    let mut row = Row { scenario: "6. watch across replicas (watch on r1, change through r2)".into(), ..Default::default() };
+    let mut row =
+        Row { scenario: "6. watch across replicas (watch on r1, change through r2)".into(), ..Default::default() };
     let (pa, pb) = (channel(cluster, Service::Partner, 1).await?, channel(cluster, Service::Partner, 2).await?);
     let (va, vb) = (channel(cluster, Service::Validation, 1).await?, channel(cluster, Service::Validation, 2).await?);
     let (ra, rb) =
@@ -125,7 +126,8 @@ pub async fn across_replicas(cluster: &Cluster) -> anyhow::Result<Row> {
     let watch = ppb::WatchResellerLinkRequest { name: link.clone() };
     let mut links = on_a.partners().watch_reseller_link(authed(watch, &admin(reseller))).await?.into_inner();
     let link_state = |m: &ppb::ResellerLink| m.state;
-    t.expect("reseller link", &mut links, ppb::reseller_link::State::Requested as i32, link_state, Instant::now()).await;
+    t.expect("reseller link", &mut links, ppb::reseller_link::State::Requested as i32, link_state, Instant::now())
+        .await;
     t.changes -= 1;
     let approve = ppb::ApproveResellerLinkRequest { name: link.clone(), request_id: String::new() };
     through_b.partners().approve_reseller_link(authed(approve, &admin(provider))).await?;
@@ -168,8 +170,14 @@ pub async fn across_replicas(cluster: &Cluster) -> anyhow::Result<Row> {
     for _ in 0..4 {
         let c = through_b.customer_of(partner).await;
         first.get_or_insert(c);
-        t.expect("relationship events", &mut events, (Kind::Activated, format!("customers/{c}")), event, Instant::now())
-            .await;
+        t.expect(
+            "relationship events",
+            &mut events,
+            (Kind::Activated, format!("customers/{c}")),
+            event,
+            Instant::now(),
+        )
+        .await;
     }
     let first = first.unwrap_or(customer);
     let revoke =
