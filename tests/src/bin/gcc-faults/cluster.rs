@@ -237,21 +237,7 @@ impl Replica {
     /// Its overall health, asked directly (not through HAProxy); `None` if it does not
     /// answer within 500 ms.
     pub async fn health(&self) -> Option<ServingStatus> {
-        let ask = async {
-            let channel =
-                tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr)).ok()?.connect().await.ok()?;
-            let answer = HealthClient::new(channel)
-                .check(HealthCheckRequest { service: String::new() })
-                .await
-                .ok()?
-                .into_inner();
-            Some(if answer.status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
-            })
-        };
-        tokio::time::timeout(Duration::from_millis(500), ask).await.ok().flatten()
+        health_at(self.addr).await
     }
 
     /// Waits until it answers SERVING, at most `limit`.
@@ -267,6 +253,22 @@ impl Replica {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// The overall health of the server at `addr`; `None` if it does not answer within
+/// 500 ms.
+pub async fn health_at(addr: SocketAddr) -> Option<ServingStatus> {
+    let ask = async {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}")).ok()?.connect().await.ok()?;
+        let answer =
+            HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await.ok()?.into_inner();
+        Some(if answer.status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        })
+    };
+    tokio::time::timeout(Duration::from_millis(500), ask).await.ok().flatten()
 }
 
 impl Drop for Replica {
@@ -297,7 +299,7 @@ impl Haproxy {
         let mut cfg = format!(
             "global\n    maxconn 4096\n    stats socket {} mode 600 level admin\n\
              defaults\n    mode http\n    timeout connect 1s\n    timeout client 5m\n    timeout server 5m\n\
-             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure\n\
+             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure refused-stream\n\
              \x20   errorfile 502 {u}\n    errorfile 503 {u}\n    errorfile 504 {u}\n",
             socket.display(),
             u = unavailable.display()

@@ -18,8 +18,9 @@ use tokio::task::JoinHandle;
 use tonic::Code;
 
 /// The caller's deadline for each attempt: longer than what ordering gives the gate
-/// (its `--dependency-timeout`, 2 s), so that a slow gate is ordering's answer.
-pub const CALL_DEADLINE: Duration = Duration::from_secs(3);
+/// (its `--dependency-timeout`, 2 s), so that a slow gate is ordering's answer, and long
+/// enough for a service to give its own answer while a dependency or the database is away.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(5);
 pub const GCC_OFFER: &str = "o365-g3-gcc";
 pub const COMMERCIAL_OFFER: &str = "o365-e3";
 

@@ -391,32 +391,38 @@ impl Suite<'_> {
         tokio::time::sleep(Duration::from_secs(2)).await;
         self.cluster.pg.stop()?;
         let down_from = now_us();
-        // Health of every replica, asked directly, while the database is away.
-        let mut not_serving = vec![false; self.cluster.replicas.len()];
-        let until = Instant::now() + Duration::from_secs(4);
-        while Instant::now() < until {
-            for (i, r) in self.cluster.replicas.iter().enumerate() {
-                if r.health().await == Some(ServingStatus::NotServing) {
-                    not_serving[i] = true;
+        // Health of every replica, asked directly and all at once, from the stop until
+        // every replica is SERVING again after the start.
+        let addrs: Vec<std::net::SocketAddr> = self.cluster.replicas.iter().map(|r| r.addr).collect();
+        let back_flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let poller = {
+            let back_flag = back_flag.clone();
+            tokio::spawn(async move {
+                let mut not_serving = vec![false; addrs.len()];
+                let give_up = Instant::now() + Duration::from_secs(60);
+                loop {
+                    let statuses = futures::future::join_all(addrs.iter().map(|a| crate::cluster::health_at(*a))).await;
+                    for (seen, s) in not_serving.iter_mut().zip(&statuses) {
+                        *seen |= *s == Some(ServingStatus::NotServing);
+                    }
+                    let back = back_flag.load(std::sync::atomic::Ordering::SeqCst);
+                    if back && statuses.iter().all(|s| *s == Some(ServingStatus::Serving)) {
+                        return (not_serving, Some(Instant::now()));
+                    }
+                    if Instant::now() > give_up {
+                        return (not_serving, None);
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            })
+        };
+        tokio::time::sleep(Duration::from_secs(4)).await;
         self.cluster.pg.start()?;
         let back = Instant::now();
         let back_us = now_us();
-        let mut all_serving = None;
-        while back.elapsed() < Duration::from_secs(20) {
-            let mut all = true;
-            for r in &self.cluster.replicas {
-                all &= r.health().await == Some(ServingStatus::Serving);
-            }
-            if all {
-                all_serving = Some(back.elapsed());
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        back_flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (not_serving, serving_at) = poller.await?;
+        let all_serving = serving_at.map(|t| t.saturating_duration_since(back));
         tokio::time::sleep(Duration::from_secs(3)).await;
         let calls = load.stop().await;
 
