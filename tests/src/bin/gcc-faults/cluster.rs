@@ -299,7 +299,7 @@ impl Haproxy {
         let mut cfg = format!(
             "global\n    maxconn 4096\n    stats socket {} mode 600 level admin\n\
              defaults\n    mode http\n    timeout connect 1s\n    timeout client 5m\n    timeout server 5m\n\
-             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure refused-stream\n\
+             \x20   retries 3\n    option redispatch 1\n    retry-on conn-failure\n\
              \x20   errorfile 502 {u}\n    errorfile 503 {u}\n    errorfile 504 {u}\n",
             socket.display(),
             u = unavailable.display()
