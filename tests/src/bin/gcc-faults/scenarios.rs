@@ -439,7 +439,7 @@ impl Suite<'_> {
             format!("health never NOT_SERVING while the database was down: {}", missing.join(", ")),
         );
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        for c in calls.iter().filter(|c| c.start_us >= down_from - 1_000_000) {
+        for c in calls.iter().filter(|c| c.end_us >= down_from) {
             if let Err((code, reason)) = &c.outcome {
                 *seen.entry(format!("{code:?} {reason}")).or_default() += 1;
             }
