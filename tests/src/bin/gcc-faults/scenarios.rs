@@ -389,8 +389,9 @@ impl Suite<'_> {
         let from = now_us();
         let load = self.start_load()?;
         tokio::time::sleep(Duration::from_secs(2)).await;
-        self.cluster.pg.stop()?;
+        // Calls fail from the moment the stop begins (it ends the sessions first).
         let down_from = now_us();
+        self.cluster.pg.stop()?;
         // Health of every replica, asked directly and all at once, from the stop until
         // every replica is SERVING again after the start.
         let addrs: Vec<std::net::SocketAddr> = self.cluster.replicas.iter().map(|r| r.addr).collect();
