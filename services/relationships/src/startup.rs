@@ -9,7 +9,7 @@ use anyhow::Context;
 use gcc_client::DependencyArgs;
 use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
-use gcc_platform::db::Db;
+use gcc_platform::db::{Backend, Db};
 use gcc_platform::events::{Hub, Watchers};
 use gcc_platform::runtime::Running;
 use gcc_platform::time::SharedClock;
@@ -97,11 +97,16 @@ pub async fn build_with_key(
         PartnerDirectory::new(&config.dependencies.transport()?, &config.partner_endpoint, args.request_timeout)
             .context("--partner-endpoint")?
             .observed(SERVICE, &config.partner_endpoint, metrics);
-    let db = Db::connect(&args.database_url_or(SERVICE), args.db_max_connections, &MIGRATOR).await?;
+    let url = args.database_url_or(SERVICE);
+    let db = Db::connect(&url, args.db_max_connections, &MIGRATOR).await?;
+    let (store, hub) = (Store::new(db.clone()), Hub::new(256));
+    // Changes committed by any replica reach this one's watchers (PostgreSQL).
+    crate::api::follow_replicas(&db, &url, store.clone(), hub.clone()).await?;
     let api = RelationshipsApi::new(State {
-        store: Store::new(db.clone()),
+        store,
         clock,
-        hub: Hub::new(256),
+        hub,
+        publish_locally: db.backend() == Backend::Sqlite,
         partners,
         links,
         invitation_ttl,

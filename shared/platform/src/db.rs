@@ -30,6 +30,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// The longest a PostgreSQL query waits for a connection (see `Db::connect`).
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// How often the background task copies the SQLite write-ahead log into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// The log size (in pages) at which a commit checkpoints by itself, only reached when the
@@ -80,9 +83,12 @@ impl Db {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // No ping before each use (a round trip per query): a connection that broke
             // fails its next query, which answers STORAGE_UNAVAILABLE and is dropped.
+            // sqlx keeps trying a refused connection until the acquire timeout: short, so
+            // that while the database is away calls answer STORAGE_UNAVAILABLE at once
+            // instead of holding on until their deadline (a busy pool waits far less).
             let pool = AnyPoolOptions::new()
                 .max_connections(max_connections.max(2))
-                .acquire_timeout(Duration::from_secs(5))
+                .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                 .test_before_acquire(false)
                 .connect(url)
                 .await

@@ -5,6 +5,7 @@
 pub mod jwks;
 pub mod pki;
 mod plan;
+pub mod proxy;
 pub mod smtp;
 pub mod walk;
 
@@ -143,6 +144,12 @@ pub fn reviewer_tenant() -> TenantId {
 /// need them to start.
 pub fn reviewer_args() -> [&'static str; 2] {
     ["--reviewer-tenants", REVIEWER_TENANT]
+}
+
+/// The HS256 secret test tokens are signed with, for servers started as processes
+/// (`--jwt-hs256-secret-file`, with `--jwt-issuer` [`ISSUER`]).
+pub fn hs256_secret() -> &'static [u8] {
+    SECRET
 }
 
 /// Signs test tokens with the test key.

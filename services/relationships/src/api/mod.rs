@@ -5,6 +5,7 @@
 mod convert;
 mod invitations;
 mod partners;
+mod replicas;
 mod watch;
 
 use std::future::Future;
@@ -28,6 +29,7 @@ use crate::store::{CustomerFilter, Store};
 
 pub use convert::{customer_name, parse_customer_name, parse_partner_name, partner_name};
 pub use partners::PartnerDirectory;
+pub use replicas::follow_replicas;
 
 /// Partner agents read and create customers.
 const AGENTS: &[Role] = &[Role::AdminAgent, Role::SalesAgent];
@@ -43,6 +45,10 @@ pub struct State {
     pub store: Store,
     pub clock: SharedClock,
     pub hub: Hub<RelationshipEvent>,
+    /// Whether a change is published to this replica's watchers by the call that made it
+    /// (SQLite, one process). On PostgreSQL every replica, this one too, publishes what it
+    /// reads from the outbox (`follow_replicas`), so that each event reaches a stream once.
+    pub publish_locally: bool,
     pub partners: PartnerDirectory,
     pub links: Links,
     pub invitation_ttl: chrono::Duration,
@@ -94,6 +100,9 @@ impl RelationshipsApi {
 
     /// Tells the watchers of the partner (and of its provider) about a committed change.
     fn publish(&self, r: &Relationship, kind: EventKind) {
+        if !self.0.publish_locally {
+            return;
+        }
         for e in r.events(kind, self.now()) {
             self.0.hub.publish(e);
         }

@@ -3,6 +3,7 @@
 
 mod acceptance;
 mod customers;
+mod events;
 mod invitations;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +16,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 pub use customers::CustomerFilter;
+pub use events::CommittedChange;
 pub use invitations::{Change, InvitationFilter};
 
 use crate::error::RelationshipsError;

@@ -24,6 +24,7 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub db_url: String,
     pub app: Option<Application>,
+    partner_endpoint: String,
     partners: Option<PartnerEligibilityServiceClient<Channel>>,
     _partner_app: Option<partner_eligibility::Application>,
     _dbs: Vec<TestDb>,
@@ -68,7 +69,19 @@ impl TestApp {
     }
 
     async fn start(clock: ManualClock, partner_endpoint: &str, extra: &[&str]) -> Self {
-        let db = TestDb::fresh().await;
+        Self::start_on(TestDb::fresh().await, clock, partner_endpoint, extra).await
+    }
+
+    /// Another relationships replica on the database of `self`, beside the same
+    /// partner-eligibility (PostgreSQL: a second process would do the same).
+    pub async fn replica(&self) -> Self {
+        let mut replica =
+            Self::start_on(TestDb::existing(&self.db_url), self.clock.clone(), &self.partner_endpoint, &[]).await;
+        replica.partners = self.partners.clone();
+        replica
+    }
+
+    async fn start_on(db: TestDb, clock: ManualClock, partner_endpoint: &str, extra: &[&str]) -> Self {
         let key_dir = tempfile::tempdir().expect("temp dir");
         let key_file = key_dir.path().join("invitation.key");
         std::fs::write(&key_file, format!("{}\n", "k".repeat(48))).expect("write key");
@@ -93,6 +106,7 @@ impl TestApp {
             clock,
             db_url: db.url.clone(),
             app: Some(app),
+            partner_endpoint: partner_endpoint.to_owned(),
             partners: None,
             _partner_app: None,
             _dbs: vec![db],
