@@ -128,8 +128,7 @@ async fn bad_dependency_tls_settings_stop_the_start_with_a_clear_message() {
     assert!(format!("{err:#}").contains("must start with http:// or https://"), "{err:#}");
 
     let err = partner_eligibility::Config::try_parse_from(["partner-eligibility", "--tls-cert", "cert.pem"])
-        .err()
-        .expect("a certificate without its key is refused");
+        .expect_err("a certificate without its key is refused");
     assert!(err.to_string().contains("--tls-key"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }

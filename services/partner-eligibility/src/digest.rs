@@ -131,7 +131,7 @@ impl Digest {
             message,
         };
         let mut tx = self.db.begin().await?;
-        insert_drafts(&mut *tx, &event, &[draft], to_micros(now)).await?;
+        insert_drafts(&mut tx, &event, &[draft], to_micros(now)).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -32,6 +32,8 @@ async fn tls_server(files: &TlsFiles) -> ServerHandle {
         concurrency_limit: 16,
         shutdown_grace: Duration::from_secs(2),
         limits: Limits::parse_from(["test"]).limits,
+        service: "tls-test",
+        metrics: gcc_platform::metrics::Metrics::disabled(),
     };
     let tls = ServerTls::load(&files.cert(), &files.key(), Duration::from_millis(50)).expect("TLS loads");
     ServerBuilder::new(config).unwrap().tls(Some(tls)).start(listener().await, None).await.expect("server starts")

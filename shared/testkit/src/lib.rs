@@ -153,12 +153,6 @@ pub fn hs256_secret() -> &'static [u8] {
 }
 
 /// Signs test tokens with the test key.
-/// The HS256 secret the test tokens are signed with: written to a file, it lets a server
-/// binary started by a test (`--jwt-hs256-secret-file`) accept them.
-pub fn hs256_secret() -> &'static [u8] {
-    SECRET
-}
-
 pub fn signer() -> Signer {
     Signer::hs256(SECRET, AUDIENCE, ISSUER)
 }

@@ -52,7 +52,7 @@ async fn r17_a_watcher_on_one_replica_hears_of_changes_made_through_another_once
     b.accept(accepted, &token_of(&invitation.invitation_url), Some(&unique_domain())).await.unwrap();
     let second = b.create_customer(reseller, &unique_domain()).await.unwrap().name;
 
-    let expected = vec![
+    let expected = [
         (Kind::Activated, me.clone(), created.clone()),
         (Kind::Revoked, me.clone(), created.clone()),
         (Kind::Activated, me.clone(), format!("customers/{accepted}")),

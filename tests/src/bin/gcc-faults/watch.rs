@@ -1,4 +1,4 @@
-//! 6. Watch across replicas: watchers on replica 1 of each service, every change made
+//! Scenario 6, watch across replicas: watchers on replica 1 of each service, every change made
 //! through replica 2. Each change must reach the watcher within a second, in order, once.
 
 use std::fmt::Debug;

@@ -51,7 +51,7 @@ impl Runtimes {
                     postgres: args.postgres.clone(),
                     validation_args: extra.clone(),
                     ordering_args: extra,
-                    clock: None,
+                    ..Options::default()
                 };
                 let stack = servers.block_on(Stack::start(options))?;
                 let a = stack.addrs;
