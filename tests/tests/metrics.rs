@@ -119,23 +119,27 @@ fn assert_in_contract(text: &str) {
     }
 }
 
-/// `promtool check metrics` on a scrape. promtool comes from Debian's prometheus package
-/// (`deploy/validate --tools` installs it).
+/// `promtool check metrics` on a scrape. promtool comes from Debian's prometheus package,
+/// which `tests/tools/install-promtool` installs when it is missing (once per run).
 fn promtool_check(text: &str, what: &str) {
     use std::io::Write;
-    let child = std::process::Command::new("promtool")
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/install-promtool");
+        let status = std::process::Command::new(script).status();
+        assert!(
+            status.as_ref().is_ok_and(|s| s.success()),
+            "promtool is needed to check the /metrics exposition, and {script} could not install it ({status:?}): \
+             install Debian's prometheus package"
+        );
+    });
+    let mut child = std::process::Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => panic!(
-            "promtool is needed to check the /metrics exposition ({e}): run `deploy/validate --tools` (it installs \
-             Debian's prometheus package), or `apt-get install prometheus`"
-        ),
-    };
+        .spawn()
+        .expect("promtool runs");
     child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write to promtool");
     let out = child.wait_with_output().expect("promtool ran");
     assert!(
