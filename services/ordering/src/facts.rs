@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use gcc_client::{Connection, dependency_problem, retry_read, with_deadline};
+use gcc_client::{Connection, dependency_problem, retry_read_until, with_deadline};
 use gcc_platform::{Caller, Problem, TenantId};
 use gcc_proto::types::OfferFamily as PbFamily;
 use gcc_proto::{relationships as rpb, validation as vpb};
@@ -44,7 +44,7 @@ impl FactSource {
     /// Whether the caller manages `customer` (R15, R17).
     pub async fn management(&self, caller: &Caller, customer: TenantId, until: Instant) -> Result<Management, Problem> {
         let client = self.relationships.with_token(caller.token()).map_err(|_| Problem::internal())?;
-        let answer = retry_read(READ_ATTEMPTS, || {
+        let answer = retry_read_until(READ_ATTEMPTS, until, || {
             let mut c = client.relationships();
             let req = rpb::CheckCustomerManagementRequest {
                 customer: format!("customers/{customer}"),
@@ -81,7 +81,7 @@ impl FactSource {
     ) -> Result<Eligibility, Problem> {
         let client = self.validation.with_token(caller.token()).map_err(|_| Problem::internal())?;
         let offer_families: Vec<i32> = families.iter().map(|f| family_to(*f) as i32).collect();
-        let answer = retry_read(READ_ATTEMPTS, || {
+        let answer = retry_read_until(READ_ATTEMPTS, until, || {
             let mut c = client.validation();
             let req = vpb::CheckEligibilityRequest {
                 customer: format!("customers/{customer}"),

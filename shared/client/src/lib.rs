@@ -182,3 +182,21 @@ where
     let policy = retry::RetryPolicy { max_attempts: attempts, ..Default::default() };
     retry::retry_with(&policy, retry::process_budget(), retry::Replay::Read, call).await
 }
+
+/// A call needs at least this much time to be worth starting: less ends it
+/// DEADLINE_EXCEEDED, which would hide the failure that caused the retry. A dependency
+/// whose database is away answers within its pool's acquire bound (0.5 s on PostgreSQL).
+const MIN_ATTEMPT: Duration = Duration::from_millis(750);
+
+/// [`retry_read`] for a call that must end by `until`: no retry starts unless at least
+/// [`MIN_ATTEMPT`] would be left for it, so the caller sees the failure itself (such as
+/// UNAVAILABLE) rather than a deadline spent on a last attempt that could not finish.
+pub async fn retry_read_until<T, F, Fut>(attempts: u32, until: std::time::Instant, call: F) -> Result<T, Status>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Status>>,
+{
+    let left = until.saturating_duration_since(std::time::Instant::now()).saturating_sub(MIN_ATTEMPT);
+    let policy = retry::RetryPolicy { max_attempts: attempts, deadline: left, ..Default::default() };
+    retry::retry_with(&policy, retry::process_budget(), retry::Replay::Read, call).await
+}
