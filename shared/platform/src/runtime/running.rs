@@ -18,34 +18,10 @@ pub struct Running {
 
 impl Running {
     /// Serves one authenticated gRPC service (already wrapped in the token check) with
-    /// the shared runtime settings of `args`, beside health and reflection.
-    pub async fn serve<S, RB>(
-        args: &crate::config::ServerArgs,
-        domain: &'static str,
-        service: S,
-        listener: TcpListener,
-        db: Db,
-    ) -> anyhow::Result<Self>
-    where
-        S: tower::Service<
-                http::Request<tonic::body::Body>,
-                Response = http::Response<RB>,
-                Error = std::convert::Infallible,
-            > + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-        RB: http_body::Body<Data = bytes::Bytes> + Send + 'static,
-        RB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        Self::serve_named(args, "", domain, service, listener, db).await
-    }
-
-    /// [`Running::serve`] for the service `name` (`ordering`): its spans carry that
-    /// `service.name`, its metrics record into `args.metrics` and, when the server has
-    /// an endpoint of its own (`--metrics-listen`), it opens it.
+    /// the shared runtime settings of `args`, beside health and reflection, as the service
+    /// `name` (`ordering`): its spans carry that `service.name`, its metrics record into
+    /// `args.metrics` and, when the server has an endpoint of its own (`--metrics-listen`),
+    /// it opens it. An empty `name` records no metrics.
     pub async fn serve_named<S, RB>(
         args: &crate::config::ServerArgs,
         name: &'static str,
