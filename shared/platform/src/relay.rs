@@ -28,7 +28,8 @@ pub struct EventsArgs {
     /// JetStream stream that holds the events (subjects `gcc.>`), created if missing.
     #[arg(long, env = "GCC_EVENTS_STREAM", default_value = "GCC_EVENTS")]
     pub events_stream: String,
-    /// How long relayed events stay in the outbox before they are pruned.
+    /// How long relayed events stay in the outbox before they are pruned; settled e-mail
+    /// notifications (sent, logged, failed) are kept as long.
     #[arg(long, env = "GCC_OUTBOX_RETENTION", default_value = "7d", value_parser = crate::config::parse_duration)]
     pub outbox_retention: Duration,
     /// How long a `request_id` is remembered: a retry within it gets the first answer, a
@@ -131,6 +132,10 @@ async fn run(
             }
             if let Err(e) = crate::idempotency::prune(&db, retention.1).await {
                 tracing::warn!(error = %e, "idempotency pruning failed");
+            }
+            // Notifications come from relayed events and go with them.
+            if let Err(e) = crate::mail::prune(&db, retention.0).await {
+                tracing::warn!(error = %e, "notification pruning failed");
             }
         }
         tokio::time::sleep(wait).await;

@@ -217,3 +217,50 @@ async fn two_relays_on_postgres_deliver_each_event_once_in_order() {
         }
     }
 }
+
+/// Inserts a notification in `state`, settled (or last touched) `age_us` ago, with one
+/// attempt recorded.
+async fn notification(db: &Db, state: &str, age_us: i64) -> String {
+    let id = format!("{}.0", uuid::Uuid::new_v4().simple());
+    let at = gcc_platform::time::to_micros(chrono::Utc::now()) - age_us;
+    let mut tx = db.begin().await.expect("begin");
+    sqlx::query(
+        "INSERT INTO notifications (id, event_id, kind, about, tenant, recipients, subject, body_text, body_html, \
+         state, attempts, last_error, next_attempt_at, created_at, updated_at) \
+         VALUES ($1, $1, 'test', 'things/z', '', '{\"to\":[]}', 's', 't', 'h', $2, 1, NULL, $3, $3, $3)",
+    )
+    .bind(&id)
+    .bind(state)
+    .bind(at)
+    .execute(&mut *tx)
+    .await
+    .expect("insert a notification");
+    sqlx::query(
+        "INSERT INTO notification_attempts (notification_id, attempt, at, outcome, detail) VALUES ($1, 1, $2, 'x', '')",
+    )
+    .bind(&id)
+    .bind(at)
+    .execute(&mut *tx)
+    .await
+    .expect("insert an attempt");
+    tx.commit().await.expect("commit");
+    id
+}
+
+#[tokio::test]
+async fn settled_notifications_are_pruned_with_their_attempts_and_pending_ones_kept() {
+    let (t, db) = open().await;
+    let day = 86_400_000_000;
+    for state in ["SENT", "LOGGED", "FAILED"] {
+        notification(&db, state, 2 * day).await;
+    }
+    let pending = notification(&db, "PENDING", 2 * day).await;
+    let recent = notification(&db, "SENT", 60_000_000).await;
+
+    assert_eq!(gcc_platform::mail::prune(&db, Duration::from_secs(86_400)).await.unwrap(), 3);
+    let left = |id: &str| format!("notifications WHERE id = '{id}'");
+    assert_eq!(count_rows(&t.url, &left(&pending)).await, 1, "a pending notification is never pruned");
+    assert_eq!(count_rows(&t.url, &left(&recent)).await, 1, "a recent one is kept");
+    assert_eq!(count_rows(&t.url, "notifications").await, 2);
+    assert_eq!(count_rows(&t.url, "notification_attempts").await, 2, "the pruned ones' attempts went with them");
+}

@@ -179,3 +179,24 @@ pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<NotificationRow, sqlx:
         updated_at: row.try_get("updated_at")?,
     })
 }
+
+/// Deletes notifications settled (sent, logged or failed) longer than `retention` ago,
+/// with their attempts: the table stays as large as the retention window, like the
+/// outbox it comes from. A pending one is never pruned.
+pub async fn prune(db: &Db, retention: std::time::Duration) -> Result<u64, sqlx::Error> {
+    let retention = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
+    let cutoff = crate::time::to_micros(chrono::Utc::now()).saturating_sub(retention);
+    let settled = "SELECT id FROM notifications WHERE state <> 'PENDING' AND updated_at < $1";
+    let mut tx = db.begin().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM notification_attempts WHERE notification_id IN ({settled})")))
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+    let n = sqlx::query("DELETE FROM notifications WHERE state <> 'PENDING' AND updated_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
