@@ -176,6 +176,6 @@ async fn a_tls_server_with_an_open_connection_shuts_down_within_its_grace() {
     let channel = tls_channel(addr, "localhost", &ca.pem()).await.expect("TLS connection");
     assert_eq!(health(channel.clone()).await.unwrap(), ServingStatus::Serving as i32);
     tokio::time::timeout(Duration::from_secs(5), s.shutdown()).await.expect("stops within the grace").unwrap();
-    let refused = tokio::net::TcpStream::connect(addr).await;
-    assert!(refused.is_err(), "no longer accepting");
+    let refused = tokio::net::TcpStream::connect(addr).await.expect_err("no longer accepting");
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused, "{refused}");
 }
