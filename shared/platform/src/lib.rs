@@ -5,14 +5,13 @@ pub mod admission;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod calls;
 pub mod changes;
 pub mod config;
 pub mod contact;
 pub mod db;
-pub mod error;
 pub mod events;
 pub mod idempotency;
-pub mod ids;
 pub mod mail;
 pub mod metrics;
 pub mod nats;
@@ -21,6 +20,8 @@ pub mod relay;
 pub mod runtime;
 pub mod telemetry;
 pub mod time;
+
+pub use gcc_core::{OfferFamily, error, fields, ids, names};
 
 pub use auth::{Caller, Role};
 pub use error::Problem;

@@ -131,6 +131,7 @@ impl Problem {
     }
 }
 
+#[cfg(feature = "storage")]
 impl From<sqlx::Error> for Problem {
     fn from(e: sqlx::Error) -> Self {
         match e {

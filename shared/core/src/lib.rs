@@ -1,0 +1,13 @@
+//! The vocabulary every GCC crate shares, servers and clients alike: tenant IDs, typed
+//! resource names, offer families and `Problem`. Nothing here touches storage or I/O, so a
+//! client can depend on it without pulling a database driver.
+
+pub mod error;
+pub mod fields;
+pub mod ids;
+pub mod names;
+pub mod offer;
+
+pub use error::Problem;
+pub use ids::TenantId;
+pub use offer::OfferFamily;
