@@ -4,7 +4,7 @@
 use gcc_platform::Problem;
 use tonic::Code;
 
-use crate::domain::{AcceptRefusal, InvitationState};
+use crate::domain::Refusal;
 
 pub const DOMAIN: &str = "gcc.relationships.v1";
 
@@ -26,18 +26,18 @@ pub enum RelationshipsError {
     PartnerNotEnrolled,
     #[error("the reseller link {link} is {state}")]
     ResellerLinkNotActive { state: String, link: String },
-    #[error("acceptance refused: {0:?}")]
-    Refused(AcceptRefusal),
-    #[error("a customer new to the service must give its company profile")]
-    ProfileRequired,
-    #[error("the invitation is {0:?}, not pending")]
-    NotPending(InvitationState),
-    #[error("the e-mail body does not contain the current invitation link")]
-    LinkMissing,
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     #[error("{}: {}", .0.reason, .0.message)]
     Problem(Problem),
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
+}
+
+impl From<Refusal> for RelationshipsError {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
+    }
 }
 
 impl From<Problem> for RelationshipsError {
@@ -82,37 +82,43 @@ impl RelationshipsError {
             .with_meta("link_state", &state)
             .with_meta("reseller_link", link),
             Self::Refused(r) => refusal(r),
-            Self::ProfileRequired => Problem::precondition(
-                "CUSTOMER_PROFILE_REQUIRED",
-                "company_profile",
-                "this customer is new to the service: give its company profile to accept",
-            ),
-            Self::NotPending(state) => Problem::precondition(
-                "INVITATION_NOT_PENDING",
-                "state",
-                format!("the invitation is {}; only an invited one can change", state.as_str()),
-            )
-            .with_meta("state", state.as_str()),
-            Self::LinkMissing => Problem::invalid_field(
-                "email_body",
-                "INVITATION_LINK_MISSING",
-                "the text must contain the current invitation link unchanged (R14)",
-            ),
             Self::Problem(p) => p,
             Self::Storage(e) => Problem::from(e),
         }
     }
 }
 
-fn refusal(r: AcceptRefusal) -> Problem {
+fn refusal(r: Refusal) -> Problem {
     let (reason, message) = match r {
-        AcceptRefusal::AlreadyAccepted => ("INVITATION_ALREADY_ACCEPTED", "this invitation was already accepted"),
-        AcceptRefusal::Revoked => {
+        Refusal::AlreadyAccepted => ("INVITATION_ALREADY_ACCEPTED", "this invitation was already accepted"),
+        Refusal::Revoked => {
             ("INVITATION_REVOKED", "this link was withdrawn or replaced by a newer one; ask the partner for a new one")
         }
-        AcceptRefusal::Expired => ("INVITATION_EXPIRED", "this invitation has expired; ask the partner for a new one"),
-        AcceptRefusal::BoundToAnotherCustomer => {
+        Refusal::Expired => ("INVITATION_EXPIRED", "this invitation has expired; ask the partner for a new one"),
+        Refusal::BoundToAnotherCustomer => {
             ("INVITATION_BOUND_TO_ANOTHER_CUSTOMER", "this invitation is for another customer")
+        }
+        Refusal::ProfileRequired => {
+            return Problem::precondition(
+                "CUSTOMER_PROFILE_REQUIRED",
+                "company_profile",
+                "this customer is new to the service: give its company profile to accept",
+            );
+        }
+        Refusal::NotPending(state) => {
+            return Problem::precondition(
+                "INVITATION_NOT_PENDING",
+                "state",
+                format!("the invitation is {}; only an invited one can change", state.as_str()),
+            )
+            .with_meta("state", state.as_str());
+        }
+        Refusal::LinkMissing => {
+            return Problem::invalid_field(
+                "email_body",
+                "INVITATION_LINK_MISSING",
+                "the text must contain the current invitation link unchanged (R14)",
+            );
         }
     };
     Problem::precondition(reason, "invitation_token", message)

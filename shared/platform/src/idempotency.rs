@@ -52,6 +52,11 @@ impl IdempotencyKey {
             hash: hex::encode(hasher.finalize()),
         }))
     }
+
+    /// The client's request ID, normalized: what traces name a mutation by.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
 }
 
 /// What claiming a key found.

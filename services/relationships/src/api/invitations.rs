@@ -7,9 +7,10 @@ use gcc_proto::relationships as pb;
 use tonic::{Request, Response, Status};
 
 use super::{AGENTS, CUSTOMER_ADMINS, RelationshipsApi, caller_of, convert, idempotency_key};
+use crate::domain::Change;
 use crate::domain::{EventKind, Invitation, InvitationState, draft_email, token_hash};
 use crate::error::RelationshipsError;
-use crate::store::{Change, InvitationFilter};
+use crate::store::InvitationFilter;
 
 const COLLECTION: &str = "relationshipRequests";
 /// Longer than any token this service makes.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::customer::DnsDomain;
 use super::link::LINK_PLACEHOLDER;
+use super::refusal::Refusal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InvitationState {
@@ -30,16 +31,6 @@ impl InvitationState {
     pub fn parse(s: &str) -> Option<Self> {
         [Self::Invited, Self::Accepted, Self::Expired, Self::Revoked].into_iter().find(|v| v.as_str() == s)
     }
-}
-
-/// What a customer asks to accept an invitation with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AcceptRefusal {
-    AlreadyAccepted,
-    /// Withdrawn by the partner, or the link was replaced by a resent one.
-    Revoked,
-    Expired,
-    BoundToAnotherCustomer,
 }
 
 /// The parts of a new invitation the partner chooses.
@@ -86,31 +77,26 @@ impl Invitation {
 
     /// R14/R15: whether the link of `generation` may be accepted by `customer` now. The
     /// domain binding is checked separately, once the customer's domain is known.
-    pub fn check_acceptance(
-        &self,
-        generation: i64,
-        customer: TenantId,
-        now: DateTime<Utc>,
-    ) -> Result<(), AcceptRefusal> {
+    pub fn check_acceptance(&self, generation: i64, customer: TenantId, now: DateTime<Utc>) -> Result<(), Refusal> {
         if generation != self.generation {
-            return Err(AcceptRefusal::Revoked);
+            return Err(Refusal::Revoked);
         }
         match self.state_at(now) {
             InvitationState::Invited => {}
-            InvitationState::Accepted => return Err(AcceptRefusal::AlreadyAccepted),
-            InvitationState::Revoked => return Err(AcceptRefusal::Revoked),
-            InvitationState::Expired => return Err(AcceptRefusal::Expired),
+            InvitationState::Accepted => return Err(Refusal::AlreadyAccepted),
+            InvitationState::Revoked => return Err(Refusal::Revoked),
+            InvitationState::Expired => return Err(Refusal::Expired),
         }
         if self.bound_tenant.is_some_and(|t| t != customer) {
-            return Err(AcceptRefusal::BoundToAnotherCustomer);
+            return Err(Refusal::BoundToAnotherCustomer);
         }
         Ok(())
     }
 
     /// The domain half of the binding.
-    pub fn check_domain(&self, domain: &DnsDomain) -> Result<(), AcceptRefusal> {
+    pub fn check_domain(&self, domain: &DnsDomain) -> Result<(), Refusal> {
         match &self.bound_domain {
-            Some(d) if d != domain => Err(AcceptRefusal::BoundToAnotherCustomer),
+            Some(d) if d != domain => Err(Refusal::BoundToAnotherCustomer),
             _ => Ok(()),
         }
     }
@@ -134,12 +120,12 @@ pub fn draft_email() -> (String, String) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use chrono::Duration;
 
     use super::*;
 
-    fn invitation(now: DateTime<Utc>) -> Invitation {
+    pub(crate) fn invitation(now: DateTime<Utc>) -> Invitation {
         let (email_subject, email_body) = draft_email();
         Invitation {
             id: "abc".into(),
@@ -173,20 +159,20 @@ mod tests {
         let customer = TenantId::random();
         let mut inv = invitation(now);
         assert_eq!(inv.check_acceptance(2, customer, now), Ok(()));
-        assert_eq!(inv.check_acceptance(1, customer, now), Err(AcceptRefusal::Revoked));
-        assert_eq!(inv.check_acceptance(2, customer, now + Duration::days(15)), Err(AcceptRefusal::Expired));
+        assert_eq!(inv.check_acceptance(1, customer, now), Err(Refusal::Revoked));
+        assert_eq!(inv.check_acceptance(2, customer, now + Duration::days(15)), Err(Refusal::Expired));
         inv.bound_tenant = Some(TenantId::random());
-        assert_eq!(inv.check_acceptance(2, customer, now), Err(AcceptRefusal::BoundToAnotherCustomer));
+        assert_eq!(inv.check_acceptance(2, customer, now), Err(Refusal::BoundToAnotherCustomer));
         inv.bound_tenant = None;
         inv.bound_domain = DnsDomain::parse("agency.example.gov");
         assert_eq!(
             inv.check_domain(&DnsDomain::parse("other.example.gov").unwrap()),
-            Err(AcceptRefusal::BoundToAnotherCustomer)
+            Err(Refusal::BoundToAnotherCustomer)
         );
         inv.state = InvitationState::Accepted;
-        assert_eq!(inv.check_acceptance(2, customer, now), Err(AcceptRefusal::AlreadyAccepted));
+        assert_eq!(inv.check_acceptance(2, customer, now), Err(Refusal::AlreadyAccepted));
         inv.state = InvitationState::Revoked;
-        assert_eq!(inv.check_acceptance(2, customer, now), Err(AcceptRefusal::Revoked));
+        assert_eq!(inv.check_acceptance(2, customer, now), Err(Refusal::Revoked));
     }
 
     #[test]

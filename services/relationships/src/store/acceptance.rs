@@ -1,5 +1,5 @@
-//! Accepting an invitation (R15): the customer account is found or created, and the
-//! relationship becomes active with the inviting partner's provider recorded.
+//! Accepting an invitation (R15): reads what the domain decides on (the link, the
+//! invitation, the customer's account) and persists what it decided.
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -8,15 +8,17 @@ use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::time::to_micros;
 use sqlx::{AnyConnection, Row};
 
-use super::customers::{activate, detail, fetch_customer, insert_customer};
-use super::invitations::{fetch_invitation, record, save_pending};
-use super::{Result, Store, record_change};
+use super::customers::fetch_customer;
+use super::effects::persist;
+use super::invitations::fetch_invitation;
+use super::{Result, Store};
 use crate::domain::*;
 use crate::error::RelationshipsError;
 
 impl Store {
     /// R15: the customer (`caller.tenant`) accepts the invitation whose link token hashes
     /// to `token_hash`; the customer account is found or created from `profile`.
+    #[tracing::instrument(skip_all, fields(tenant = %caller.tenant, resource = "relationshipRequests", request_id = key.map(|k| k.request_id())), err)]
     pub async fn accept(
         &self,
         caller: &Caller,
@@ -39,43 +41,14 @@ impl Store {
                         .await?
                         .ok_or(RelationshipsError::InvitationNotFound)?;
                     let (id, generation): (String, i64) = (link.try_get("request_id")?, link.try_get("generation")?);
-                    let mut i = fetch_invitation(conn, &id).await?.ok_or(RelationshipsError::InvitationNotFound)?;
-                    i.check_acceptance(generation, customer, now).map_err(RelationshipsError::Refused)?;
-                    let (domain, new_profile) = match fetch_customer(conn, customer).await? {
-                        Some(existing) => (existing.profile.domain, None),
-                        None => {
-                            let profile = profile.ok_or(RelationshipsError::ProfileRequired)?;
-                            (profile.domain.clone(), Some(profile))
-                        }
-                    };
-                    i.check_domain(&domain).map_err(RelationshipsError::Refused)?;
-                    if let Some(profile) = new_profile {
-                        insert_customer(
-                            conn,
-                            &Customer { tenant: customer, profile, created_at: now, updated_at: now },
-                        )
-                        .await?;
-                    }
-                    i.state = InvitationState::Accepted;
-                    i.customer = Some(customer);
-                    i.updated_at = now;
-                    if !save_pending(conn, &i, generation).await? {
+                    let i = fetch_invitation(conn, &id).await?.ok_or(RelationshipsError::InvitationNotFound)?;
+                    let existing = fetch_customer(conn, customer).await?;
+                    let effects = i.accept(generation, customer, existing.as_ref(), profile, now)?;
+                    if !persist(conn, &caller, now, &effects).await? {
                         // Another acceptance or change won the race.
-                        return Err(RelationshipsError::Refused(AcceptRefusal::AlreadyAccepted));
+                        return Err(Refusal::AlreadyAccepted.into());
                     }
-                    let r = Relationship { partner: i.partner, customer, provider: i.provider, active: true };
-                    activate(conn, &r, now).await?;
-                    record(conn, &caller, now, "relationship_request.accepted", &i).await?;
-                    record_change(
-                        conn,
-                        &caller,
-                        now,
-                        "relationship.activated",
-                        &format!("customers/{customer}"),
-                        detail(&r),
-                    )
-                    .await?;
-                    Ok(r)
+                    effects.relationship.ok_or_else(|| RelationshipsError::from(Refusal::AlreadyAccepted))
                 })
             },
         )

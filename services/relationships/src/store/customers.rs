@@ -5,13 +5,15 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use gcc_platform::db::is_unique_violation;
 use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::names::{CustomerName, PartnerName};
 use gcc_platform::paging::Page;
 use gcc_platform::time::to_micros;
 use gcc_platform::{Caller, TenantId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Result, Store, corrupt, like_prefix, record_change, tenant, time};
+use super::effects::persist;
+use super::{Result, Store, corrupt, like_prefix, tenant, time};
 use crate::domain::*;
 use crate::error::RelationshipsError;
 
@@ -43,6 +45,7 @@ macro_rules! select_managed {
 
 impl Store {
     /// R17: creates a customer that the creating partner (and its provider) manages at once.
+    #[tracing::instrument(skip_all, fields(tenant = %acting.tenant, resource = "customers", request_id = key.map(|k| k.request_id())), err)]
     pub async fn create_customer(
         &self,
         caller: &Caller,
@@ -58,23 +61,9 @@ impl Store {
             to_micros(now),
             move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<Customer>> {
                 Box::pin(async move {
-                    let customer = Customer { tenant: TenantId::random(), profile, created_at: now, updated_at: now };
-                    insert_customer(conn, &customer).await?;
-                    let relationship = Relationship {
-                        partner: acting.tenant,
-                        customer: customer.tenant,
-                        provider: acting.provider,
-                        active: true,
-                    };
-                    activate(conn, &relationship, now).await?;
-                    let target = format!("customers/{}", customer.tenant);
-                    let detail = serde_json::json!({
-                        "partner": format!("partners/{}", acting.tenant),
-                        "provider": acting.provider.map(|p| format!("partners/{p}")),
-                        "domain": customer.profile.domain.as_str(),
-                    });
-                    record_change(conn, &caller, now, "customer.create", &target, detail).await?;
-                    Ok(customer)
+                    let effects = Customer::create(TenantId::random(), acting, profile, now);
+                    persist(conn, &caller, now, &effects).await?;
+                    effects.customer.ok_or_else(|| corrupt("customers").into())
                 })
             },
         )
@@ -141,6 +130,7 @@ impl Store {
     }
 
     /// Ends the active relationship of `partner` with `customer`.
+    #[tracing::instrument(skip_all, fields(tenant = %partner, resource = %customer, request_id = key.map(|k| k.request_id())), err)]
     pub async fn revoke_relationship(
         &self,
         caller: &Caller,
@@ -153,8 +143,8 @@ impl Store {
         idempotency::run(self.db(), key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<Relationship>> {
             Box::pin(async move {
                 let not_found = || RelationshipsError::RelationshipNotFound {
-                    partner: format!("partners/{partner}"),
-                    customer: format!("customers/{customer}"),
+                    partner: PartnerName::new(partner).to_string(),
+                    customer: CustomerName::new(customer).to_string(),
                 };
                 let row = sqlx::query(
                     "SELECT provider_tenant FROM relationships WHERE partner_tenant = $1 AND customer_tenant = $2 AND active = 1",
@@ -165,23 +155,11 @@ impl Store {
                 .await?
                 .ok_or_else(not_found)?;
                 let provider = super::opt_tenant(&row, "provider_tenant")?;
-                let ended = sqlx::query(
-                    "UPDATE relationships SET active = 0, updated_at = $1 \
-                     WHERE partner_tenant = $2 AND customer_tenant = $3 AND active = 1",
-                )
-                .bind(to_micros(now))
-                .bind(partner.to_string())
-                .bind(customer.to_string())
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if ended != 1 {
+                let effects = Relationship { partner, customer, provider, active: true }.end();
+                if !persist(conn, &caller, now, &effects).await? {
                     return Err(not_found());
                 }
-                let r = Relationship { partner, customer, provider, active: false };
-                record_change(conn, &caller, now, "relationship.revoked", &format!("customers/{customer}"), detail(&r))
-                    .await?;
-                Ok(r)
+                effects.relationship.ok_or_else(not_found)
             })
         })
         .await
@@ -247,13 +225,19 @@ pub(super) async fn activate(conn: &mut AnyConnection, r: &Relationship, now: Da
     Ok(())
 }
 
-pub(super) fn detail(r: &Relationship) -> serde_json::Value {
-    serde_json::json!({
-        "partner": format!("partners/{}", r.partner),
-        "customer": format!("customers/{}", r.customer),
-        "provider": r.provider.map(|p| format!("partners/{p}")),
-        "active": r.active,
-    })
+/// Ends a relationship while it is active; false when it no longer is.
+pub(super) async fn end(conn: &mut AnyConnection, r: &Relationship, now: DateTime<Utc>) -> Result<bool> {
+    let ended = sqlx::query(
+        "UPDATE relationships SET active = 0, updated_at = $1 \
+         WHERE partner_tenant = $2 AND customer_tenant = $3 AND active = 1",
+    )
+    .bind(to_micros(now))
+    .bind(r.partner.to_string())
+    .bind(r.customer.to_string())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(ended == 1)
 }
 
 fn customer_from_row(row: &AnyRow) -> Result<Customer> {

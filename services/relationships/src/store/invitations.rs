@@ -4,14 +4,15 @@
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::names::RelationshipRequestName;
 use gcc_platform::paging::Page;
 use gcc_platform::time::to_micros;
 use gcc_platform::{Caller, TenantId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Result, Store, corrupt, opt_tenant, record_change, tenant, time};
-use crate::domain::link::to_template;
+use super::effects::{persist, record_invitation};
+use super::{Result, Store, corrupt, opt_tenant, tenant, time};
 use crate::domain::*;
 use crate::error::RelationshipsError;
 
@@ -19,34 +20,6 @@ use crate::error::RelationshipsError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InvitationFilter {
     pub state: Option<InvitationState>,
-}
-
-/// A partner's change to a pending invitation.
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// R14: new text, which must hold the current link: `links` are the (token hash,
-    /// URL) pairs found in `body`.
-    UpdateEmail {
-        subject: String,
-        body: String,
-        links: Vec<(String, String)>,
-    },
-    /// A new link (the old one stops working) and a new expire time.
-    Resend {
-        links: Links,
-        expire_at: DateTime<Utc>,
-    },
-    Revoke,
-}
-
-impl Change {
-    fn action(&self) -> &'static str {
-        match self {
-            Self::UpdateEmail { .. } => "relationship_request.email_updated",
-            Self::Resend { .. } => "relationship_request.resent",
-            Self::Revoke => "relationship_request.revoked",
-        }
-    }
 }
 
 impl Store {
@@ -82,7 +55,7 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
                 insert_link(conn, &token_hash, &i.id, i.generation, now).await?;
-                record(conn, &caller, now, "relationship_request.invited", &i).await?;
+                record_invitation(conn, &caller, now, "relationship_request.invited", &i).await?;
                 Ok(i)
             })
         })
@@ -125,6 +98,7 @@ impl Store {
     }
 
     /// Edits, resends or revokes `owner`'s pending invitation `id`.
+    #[tracing::instrument(skip_all, fields(tenant = %owner, resource = %id, request_id = key.map(|k| k.request_id())), err)]
     pub async fn change_invitation(
         &self,
         caller: &Caller,
@@ -141,42 +115,18 @@ impl Store {
             to_micros(now),
             move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<Invitation>> {
                 Box::pin(async move {
-                    let mut i = fetch_invitation(conn, &id)
-                        .await?
-                        .filter(|i| i.partner == owner)
-                        .ok_or_else(|| RelationshipsError::RequestNotFound(format!("relationshipRequests/{id}")))?;
-                    if !i.is_pending(now) {
-                        return Err(RelationshipsError::NotPending(i.state_at(now)));
-                    }
-                    let action = change.action();
-                    let from_generation = i.generation;
-                    match change {
-                        Change::UpdateEmail { subject, body, links } => {
-                            let current = current_link(conn, &i).await?;
-                            let (_, url) = links
-                                .iter()
-                                .find(|(hash, _)| *hash == current)
-                                .ok_or(RelationshipsError::LinkMissing)?;
-                            i.email_body = to_template(&body, url);
-                            i.email_subject = subject;
-                        }
-                        Change::Resend { links, expire_at } => {
-                            i.generation += 1;
-                            i.expire_at = expire_at;
-                            insert_link(conn, &token_hash(&links.token(&i.id, i.generation)), &i.id, i.generation, now)
-                                .await?;
-                        }
-                        Change::Revoke => i.state = InvitationState::Revoked,
-                    }
-                    i.updated_at = now;
+                    let i = fetch_invitation(conn, &id).await?.filter(|i| i.partner == owner).ok_or_else(|| {
+                        RelationshipsError::RequestNotFound(RelationshipRequestName::new(id).to_string())
+                    })?;
+                    let current = current_link(conn, &i).await?;
+                    let effects = i.change(change, &current, now)?;
                     // Only from what we read: a concurrent change makes this one fail.
-                    if !save_pending(conn, &i, from_generation).await? {
+                    if !persist(conn, &caller, now, &effects).await? {
                         let current =
                             fetch_invitation(conn, &i.id).await?.map_or(InvitationState::Revoked, |c| c.state_at(now));
-                        return Err(RelationshipsError::NotPending(current));
+                        return Err(Refusal::NotPending(current).into());
                     }
-                    record(conn, &caller, now, action, &i).await?;
-                    Ok(i)
+                    Ok(effects.invitation.map_or(i, |c| c.to))
                 })
             },
         )
@@ -184,7 +134,7 @@ impl Store {
     }
 }
 
-async fn insert_link(
+pub(super) async fn insert_link(
     conn: &mut AnyConnection,
     hash: &str,
     id: &str,
@@ -203,12 +153,13 @@ async fn insert_link(
     Ok(())
 }
 
-/// Writes a changed invitation that was pending at `generation` when read; false when
-/// it no longer is (a concurrent change won).
-pub(super) async fn save_pending(conn: &mut AnyConnection, i: &Invitation, generation: i64) -> Result<bool> {
+/// Writes a changed invitation while it is still in the state and generation it was read
+/// in; false when it no longer is (a concurrent change won).
+pub(super) async fn save_invitation(conn: &mut AnyConnection, change: &InvitationChange) -> Result<bool> {
+    let i = &change.to;
     let changed = sqlx::query(
         "UPDATE relationship_requests SET state = $1, generation = $2, email_subject = $3, email_body = $4, \
-         expire_at = $5, customer_tenant = $6, updated_at = $7 WHERE id = $8 AND state = 'INVITED' AND generation = $9",
+         expire_at = $5, customer_tenant = $6, updated_at = $7 WHERE id = $8 AND state = $9 AND generation = $10",
     )
     .bind(i.state.as_str())
     .bind(i.generation)
@@ -218,7 +169,8 @@ pub(super) async fn save_pending(conn: &mut AnyConnection, i: &Invitation, gener
     .bind(i.customer.map(|c| c.to_string()))
     .bind(to_micros(i.updated_at))
     .bind(&i.id)
-    .bind(generation)
+    .bind(change.from.as_str())
+    .bind(change.from_generation)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -234,24 +186,6 @@ async fn current_link(conn: &mut AnyConnection, i: &Invitation) -> Result<String
         .await?
         .ok_or_else(|| corrupt("invitation_links"))?;
     Ok(row.try_get("token_hash")?)
-}
-
-pub(super) async fn record(
-    conn: &mut AnyConnection,
-    caller: &Caller,
-    now: DateTime<Utc>,
-    action: &str,
-    i: &Invitation,
-) -> Result<()> {
-    let target = format!("relationshipRequests/{}", i.id);
-    let detail = serde_json::json!({
-        "partner": format!("partners/{}", i.partner),
-        "state": i.state.as_str(),
-        "generation": i.generation,
-        "expire_time": i.expire_at.to_rfc3339(),
-        "customer": i.customer.map(|c| format!("customers/{c}")),
-    });
-    record_change(conn, caller, now, action, &target, detail).await
 }
 
 pub(super) async fn fetch_invitation(conn: &mut AnyConnection, id: &str) -> Result<Option<Invitation>> {

@@ -3,6 +3,7 @@
 
 mod acceptance;
 mod customers;
+mod effects;
 mod events;
 mod invitations;
 
@@ -17,7 +18,7 @@ use sqlx::{AnyConnection, Row};
 
 pub use customers::CustomerFilter;
 pub use events::CommittedChange;
-pub use invitations::{Change, InvitationFilter};
+pub use invitations::InvitationFilter;
 
 use crate::error::RelationshipsError;
 
