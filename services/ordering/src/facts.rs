@@ -7,29 +7,14 @@
 use std::time::{Duration, Instant};
 
 use gcc_client::{Connection, dependency_problem, retry_read_until, with_deadline};
+use gcc_platform::names::{CustomerName, PartnerName};
 use gcc_platform::{Caller, Problem, TenantId};
-use gcc_proto::types::OfferFamily as PbFamily;
 use gcc_proto::{relationships as rpb, validation as vpb};
 use tonic::Code;
 
-use crate::domain::OfferFamily;
+use crate::domain::{Eligibility, Management, OfferFamily};
 
 const READ_ATTEMPTS: u32 = 3;
-
-/// How the caller manages a customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Management {
-    pub managed: bool,
-    /// The indirect provider recorded on the relationship, which sees the orders too.
-    pub provider: Option<TenantId>,
-}
-
-/// The gate's answer, with its reasons by name (such as `CUSTOMER_NOT_VALIDATED`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Eligibility {
-    pub eligible: bool,
-    pub reasons: Vec<String>,
-}
 
 pub struct FactSource {
     validation: Connection,
@@ -47,7 +32,7 @@ impl FactSource {
         let answer = retry_read_until(READ_ATTEMPTS, until, || {
             let mut c = client.relationships();
             let req = rpb::CheckCustomerManagementRequest {
-                customer: format!("customers/{customer}"),
+                customer: CustomerName::new(customer).to_string(),
                 partner: String::new(),
             };
             async move { c.check_customer_management(with_deadline(req, left(until))).await }
@@ -59,9 +44,9 @@ impl FactSource {
                 let provider = match r.indirect_provider.as_str() {
                     "" => None,
                     name => Some(
-                        name.strip_prefix("partners/")
-                            .and_then(|id| TenantId::parse(id).ok())
-                            .ok_or_else(|| bad_answer("relationships"))?,
+                        PartnerName::parse("indirect_provider", name)
+                            .map_err(|_| bad_answer("relationships"))?
+                            .tenant(),
                     ),
                 };
                 Ok(Management { managed: r.managed, provider })
@@ -80,11 +65,11 @@ impl FactSource {
         until: Instant,
     ) -> Result<Eligibility, Problem> {
         let client = self.validation.with_token(caller.token()).map_err(|_| Problem::internal())?;
-        let offer_families: Vec<i32> = families.iter().map(|f| family_to(*f) as i32).collect();
+        let offer_families: Vec<i32> = families.iter().map(|f| i32::from(*f)).collect();
         let answer = retry_read_until(READ_ATTEMPTS, until, || {
             let mut c = client.validation();
             let req = vpb::CheckEligibilityRequest {
-                customer: format!("customers/{customer}"),
+                customer: CustomerName::new(customer).to_string(),
                 offer_families: offer_families.clone(),
                 partner: String::new(),
             };
@@ -109,15 +94,6 @@ impl FactSource {
 /// What is left until `until`, never zero (a zero timeout would mean "none").
 fn left(until: Instant) -> Duration {
     until.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))
-}
-
-fn family_to(f: OfferFamily) -> PbFamily {
-    match f {
-        OfferFamily::Office365 => PbFamily::Office365,
-        OfferFamily::Dynamics365 => PbFamily::Dynamics365,
-        OfferFamily::Ems => PbFamily::Ems,
-        OfferFamily::PowerBi => PbFamily::PowerBi,
-    }
 }
 
 /// `INELIGIBILITY_REASON_CUSTOMER_NOT_VALIDATED` → `CUSTOMER_NOT_VALIDATED`.

@@ -1,6 +1,7 @@
 //! `ListOffers` (the catalog, R21) and `ListPurchasableOffers` (what a managed customer
 //! can be sold now: commercial offers always, government ones when the gate says yes).
 
+use gcc_platform::fields::parse_enum_filter;
 use gcc_platform::paging::Page;
 use gcc_proto::ordering as pb;
 use gcc_proto::types::OfferFamily as PbFamily;
@@ -8,7 +9,6 @@ use tonic::{Request, Response, Status};
 
 use super::{AGENTS, OrderingApi, caller_of, convert};
 use crate::domain::OfferFamily;
-use crate::error::OrderingError;
 
 impl OrderingApi {
     pub(super) async fn offers(
@@ -19,9 +19,9 @@ impl OrderingApi {
         self.run(&caller, "offer.list", "offers", async {
             caller.require(AGENTS)?;
             let body = req.get_ref();
-            let segment =
-                convert::parse_enum_filter::<pb::Segment>("segment", body.segment)?.and_then(convert::segment_from);
-            let family = convert::parse_enum_filter::<PbFamily>("family", body.family)?.and_then(convert::family_from);
+            let segment = parse_enum_filter::<pb::Segment>("segment", body.segment)?.and_then(convert::segment_from);
+            let family =
+                parse_enum_filter::<PbFamily>("family", body.family)?.and_then(|f| OfferFamily::try_from(f).ok());
             let fingerprint = format!("{segment:?}/{family:?}");
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
             let rows = self.0.store.list_offers(segment, family, &page).await?;
@@ -47,9 +47,7 @@ impl OrderingApi {
                 facts.management(&caller, customer, until),
                 facts.eligibility(&caller, customer, &OfferFamily::ALL, until),
             )?;
-            if !management.managed {
-                return Err(OrderingError::CustomerNotFound(name.clone()));
-            }
+            management.require(|| name.clone())?;
             Ok(pb::ListPurchasableOffersResponse {
                 offers: self.0.catalog.purchasable(verdict.eligible).iter().map(convert::offer).collect(),
                 gcc_eligible: verdict.eligible,

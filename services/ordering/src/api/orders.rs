@@ -3,16 +3,17 @@
 
 use std::time::Instant;
 
+use gcc_platform::Caller;
 use gcc_platform::idempotency::IdempotencyKey;
-use gcc_platform::ids::{new_id, parse_name};
+use gcc_platform::ids::new_id;
+use gcc_platform::names::{CustomerName, OrderName};
 use gcc_platform::paging::Page;
-use gcc_platform::{Caller, TenantId};
 use gcc_proto::ordering as pb;
 use tonic::{Request, Response, Status};
 
 use super::{AGENTS, OrderingApi, caller_of, convert};
-use crate::domain::{NewOrder, Order};
-use crate::error::{GatedLine, OrderingError};
+use crate::domain::{Clearance, NewOrder, Order};
+use crate::error::OrderingError;
 
 impl OrderingApi {
     pub(super) async fn place(&self, req: Request<pb::PlaceOrderRequest>) -> Result<Response<pb::Order>, Status> {
@@ -28,7 +29,7 @@ impl OrderingApi {
             // A retry gets the first answer, whatever the facts say now or whether they
             // can be read at all: a refusal is checked against the record first. (A retry
             // whose facts still hold is settled by the record's key when it is written.)
-            let (provider, gcc_checked) = match self.clear(&caller, &new, until).await {
+            let clearance = match self.clear(&caller, &new, until).await {
                 Ok(cleared) => cleared,
                 Err(refusal) => match &key {
                     Some(key) => match self.0.store.replay(key).await? {
@@ -39,8 +40,8 @@ impl OrderingApi {
                 },
             };
             let now = self.now();
-            let order = Order::place(&new, caller.tenant, provider, &caller.subject, gcc_checked, now, new_id);
-            let (order, _) = self.0.store.place(&caller, key.as_ref(), order, now).await?;
+            let placement = Order::place(&new, caller.tenant, clearance, &caller.subject, now, new_id);
+            let (order, _) = self.0.store.place(&caller, key.as_ref(), placement, now).await?;
             Ok(convert::order(&order))
         })
         .await
@@ -48,14 +49,8 @@ impl OrderingApi {
 
     /// R18: whether the caller may order `new` now. Management and, for GCC lines only
     /// (R21), the gate's one verdict for their families (R6) are asked at once; either
-    /// failing to answer fails the order. Gives the caller's indirect provider for the
-    /// order and whether the gate was asked.
-    async fn clear(
-        &self,
-        caller: &Caller,
-        new: &NewOrder,
-        until: Instant,
-    ) -> Result<(Option<TenantId>, bool), OrderingError> {
+    /// failing to answer fails the order. The domain decides from their answers.
+    async fn clear(&self, caller: &Caller, new: &NewOrder, until: Instant) -> Result<Clearance, OrderingError> {
         let families = new.gcc_families();
         let facts = &self.0.facts;
         let gate = async {
@@ -65,19 +60,7 @@ impl OrderingApi {
             facts.eligibility(caller, new.customer(), &families, until).await.map(Some)
         };
         let (management, verdict) = tokio::try_join!(facts.management(caller, new.customer(), until), gate)?;
-        if !management.managed {
-            return Err(OrderingError::CustomerNotFound(convert::customer_name(new.customer())));
-        }
-        if let Some(verdict) = &verdict
-            && !verdict.eligible
-        {
-            return Err(OrderingError::GccEligibilityRequired {
-                customer: new.customer(),
-                reasons: verdict.reasons.clone(),
-                lines: new.gcc_lines().map(|(index, l)| GatedLine { index, offer: l.offer.id.clone() }).collect(),
-            });
-        }
-        Ok((management.provider, verdict.is_some()))
+        Ok(new.clear(&management, verdict.as_ref(), || CustomerName::new(new.customer()).to_string())?)
     }
 
     pub(super) async fn get(&self, req: Request<pb::GetOrderRequest>) -> Result<Response<pb::Order>, Status> {
@@ -85,11 +68,11 @@ impl OrderingApi {
         let name = req.into_inner().name;
         self.run(&caller, "order.get", &name, async {
             caller.require(AGENTS)?;
-            let id = parse_name("name", &name, "orders")?;
+            let id = OrderName::parse("name", &name)?;
             let order = self
                 .0
                 .store
-                .order(id)
+                .order(id.id())
                 .await?
                 .filter(|o| o.visible_to(caller.tenant))
                 .ok_or_else(|| OrderingError::OrderNotFound(name.clone()))?;

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use gcc_platform::TenantId;
 use serde::{Deserialize, Serialize};
 
+use super::gate::Clearance;
 use super::offer::{Offer, OfferFamily};
+use super::refusal::Refusal;
 
 pub const MAX_LINES: usize = 50;
 pub const MAX_QUANTITY: i32 = 100_000;
@@ -26,18 +28,6 @@ impl Quantity {
     }
 }
 
-/// Why the lines of an order are refused as a whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineRefusal {
-    NoLines,
-    TooManyLines(usize),
-    /// The line at `index` repeats an earlier line's offer.
-    DuplicateOffer {
-        index: usize,
-        offer: String,
-    },
-}
-
 /// One parsed line: an offer from the catalog and a quantity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLine {
@@ -54,19 +44,19 @@ pub struct NewOrder {
 
 impl NewOrder {
     /// Checked before the lines are parsed, so that a huge order is refused as such.
-    pub fn check_line_count(n: usize) -> Result<(), LineRefusal> {
+    pub fn check_line_count(n: usize) -> Result<(), Refusal> {
         match n {
-            0 => Err(LineRefusal::NoLines),
-            n if n > MAX_LINES => Err(LineRefusal::TooManyLines(n)),
+            0 => Err(Refusal::NoLines),
+            n if n > MAX_LINES => Err(Refusal::TooManyLines(n)),
             _ => Ok(()),
         }
     }
 
-    pub fn new(customer: TenantId, lines: Vec<NewLine>) -> Result<Self, LineRefusal> {
+    pub fn new(customer: TenantId, lines: Vec<NewLine>) -> Result<Self, Refusal> {
         Self::check_line_count(lines.len())?;
         for (index, line) in lines.iter().enumerate() {
             if lines[..index].iter().any(|l| l.offer.id == line.offer.id) {
-                return Err(LineRefusal::DuplicateOffer { index, offer: line.offer.id.clone() });
+                return Err(Refusal::DuplicateOffer { index, offer: line.offer.id.clone() });
             }
         }
         Ok(Self { customer, lines })
@@ -130,21 +120,36 @@ pub struct Subscription {
     pub created_at: DateTime<Utc>,
 }
 
+/// One audit entry and outbox event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// `order.placed`: who placed what for whom, and whether the gate was asked.
+    Placed,
+}
+
+/// Everything placing an order writes, all or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub order: Order,
+    pub subscriptions: Vec<Subscription>,
+    pub events: Vec<Event>,
+}
+
 impl Order {
-    /// The order `new` becomes, with one subscription per line; ids come from `new_id`.
+    /// R18–R21: what placing `new`, as cleared, does: the order, one subscription per
+    /// line, and the event that records it. Ids come from `new_id`.
     pub fn place(
         new: &NewOrder,
         partner: TenantId,
-        provider: Option<TenantId>,
+        clearance: Clearance,
         placed_by: &str,
-        gcc_checked: bool,
         now: DateTime<Utc>,
         mut new_id: impl FnMut() -> String,
-    ) -> Self {
-        Self {
+    ) -> Placement {
+        let order = Self {
             id: new_id(),
             partner,
-            provider: provider.filter(|p| *p != partner),
+            provider: clearance.provider.filter(|p| *p != partner),
             customer: new.customer,
             lines: new
                 .lines
@@ -152,9 +157,11 @@ impl Order {
                 .map(|l| OrderLine { offer: l.offer.id.clone(), quantity: l.quantity, subscription: new_id() })
                 .collect(),
             placed_by: placed_by.to_owned(),
-            gcc_checked,
+            gcc_checked: clearance.gcc_checked,
             created_at: now,
-        }
+        };
+        let subscriptions = order.subscriptions().collect();
+        Placement { order, subscriptions, events: vec![Event::Placed] }
     }
 
     /// The ordering partner and its indirect provider see an order; nobody else.
@@ -177,11 +184,11 @@ impl Order {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::Segment;
 
-    fn line(id: &str, family: OfferFamily, requires_gcc: bool) -> NewLine {
+    pub(crate) fn line(id: &str, family: OfferFamily, requires_gcc: bool) -> NewLine {
         let segment = if requires_gcc { Segment::Government } else { Segment::Commercial };
         let offer = Offer { id: id.into(), display_name: id.into(), family, segment, requires_gcc };
         NewLine { offer, quantity: Quantity::parse(1).unwrap() }
@@ -198,14 +205,14 @@ mod tests {
     #[test]
     fn an_order_has_one_to_fifty_lines_with_distinct_offers() {
         let c = TenantId::random();
-        assert_eq!(NewOrder::new(c, vec![]).unwrap_err(), LineRefusal::NoLines);
-        assert_eq!(NewOrder::check_line_count(51), Err(LineRefusal::TooManyLines(51)));
+        assert_eq!(NewOrder::new(c, vec![]).unwrap_err(), Refusal::NoLines);
+        assert_eq!(NewOrder::check_line_count(51), Err(Refusal::TooManyLines(51)));
         let twice = vec![
             line("a", OfferFamily::Ems, false),
             line("b", OfferFamily::Ems, false),
             line("a", OfferFamily::Ems, false),
         ];
-        assert_eq!(NewOrder::new(c, twice).unwrap_err(), LineRefusal::DuplicateOffer { index: 2, offer: "a".into() });
+        assert_eq!(NewOrder::new(c, twice).unwrap_err(), Refusal::DuplicateOffer { index: 2, offer: "a".into() });
     }
 
     #[test]
@@ -232,13 +239,16 @@ mod tests {
         let (reseller, provider, other) = (TenantId::random(), TenantId::random(), TenantId::random());
         let new = NewOrder::new(TenantId::random(), vec![line("ems-e3", OfferFamily::Ems, false)]).unwrap();
         let mut n = 0;
-        let order = Order::place(&new, reseller, Some(provider), "agent", false, Utc::now(), || {
+        let cleared = Clearance { provider: Some(provider), gcc_checked: false };
+        let placed = Order::place(&new, reseller, cleared, "agent", Utc::now(), || {
             n += 1;
             n.to_string()
         });
+        let order = &placed.order;
         assert!(order.visible_to(reseller) && order.visible_to(provider) && !order.visible_to(other));
-        assert_eq!(order.subscriptions().map(|s| s.id).collect::<Vec<_>>(), ["2"]);
-        let own = Order::place(&new, provider, Some(provider), "agent", false, Utc::now(), || "x".into());
-        assert_eq!(own.provider, None, "a partner is not its own indirect provider");
+        assert_eq!(placed.subscriptions.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["2"]);
+        assert_eq!(placed.events, [Event::Placed]);
+        let own = Order::place(&new, provider, cleared, "agent", Utc::now(), || "x".into());
+        assert_eq!(own.order.provider, None, "a partner is not its own indirect provider");
     }
 }
