@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use gcc_platform::audit::record_denial;
+use gcc_platform::calls::{self, Answerer};
 use gcc_platform::time::{SharedClock, from_micros, to_micros};
 use gcc_platform::{Caller, Role};
 use gcc_proto::ordering as pb;
@@ -64,7 +64,8 @@ impl OrderingApi {
         Instant::now() + gcc_client::downstream_deadline(req.metadata(), DEADLINE_MARGIN, self.0.dependency_timeout)
     }
 
-    /// Runs one call; refusals become a `Status`, and denials are audited.
+    /// Runs one call through the shared answering path (refusals become a `Status`,
+    /// denials are audited).
     async fn run<T>(
         &self,
         caller: &Caller,
@@ -72,21 +73,14 @@ impl OrderingApi {
         target: &str,
         work: impl Future<Output = Result<T, OrderingError>>,
     ) -> Result<Response<T>, Status> {
-        match work.await {
-            Ok(v) => Ok(Response::new(v)),
-            Err(e) => {
-                let problem = e.into_problem(&self.0.eligibility_contact);
-                if problem.is_denial() {
-                    record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
-                }
-                Err(problem.into_status(DOMAIN))
-            }
-        }
+        let answerer = Answerer { domain: DOMAIN, db: self.0.store.db() };
+        let help = &self.0.eligibility_contact;
+        answerer.run(caller, to_micros(self.now()), (action, target), work, |e| e.into_problem(help)).await
     }
 }
 
 fn caller_of<T>(req: &Request<T>) -> Result<Caller, Status> {
-    Caller::of(req).map_err(|p| p.into_status(DOMAIN))
+    calls::caller_of(DOMAIN, req)
 }
 
 #[tonic::async_trait]

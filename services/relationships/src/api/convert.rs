@@ -2,24 +2,14 @@
 //! with the field at fault); domain objects become messages on the way out.
 
 use chrono::{DateTime, Utc};
+use gcc_platform::fields::parse_enum_filter;
+use gcc_platform::names::{CustomerName, PartnerName, RelationshipRequestName};
 use gcc_platform::time::to_timestamp;
 use gcc_platform::{Problem, TenantId};
 use gcc_proto::relationships as pb;
 
 use crate::domain::link::render;
 use crate::domain::*;
-
-pub fn customer_name(t: TenantId) -> String {
-    format!("customers/{t}")
-}
-
-pub fn partner_name(t: TenantId) -> String {
-    format!("partners/{t}")
-}
-
-pub fn request_name(id: &str) -> String {
-    format!("relationshipRequests/{id}")
-}
 
 /// `{collection}/{tenant_id}` → the tenant ID.
 fn parse_tenant_name(field: &str, name: &str, collection: &str) -> Result<TenantId, Problem> {
@@ -34,25 +24,23 @@ fn parse_tenant_name(field: &str, name: &str, collection: &str) -> Result<Tenant
 }
 
 pub fn parse_customer_name(field: &str, name: &str) -> Result<TenantId, Problem> {
-    parse_tenant_name(field, name, "customers")
+    parse_tenant_name(field, name, CustomerName::COLLECTION)
 }
 
 pub fn parse_partner_name(field: &str, name: &str) -> Result<TenantId, Problem> {
-    parse_tenant_name(field, name, "partners")
+    parse_tenant_name(field, name, PartnerName::COLLECTION)
 }
 
 /// An optional enum filter: 0 means "any"; unknown numbers are refused.
 pub fn parse_state_filter(field: &str, value: i32) -> Result<Option<InvitationState>, Problem> {
     use pb::relationship_request::State as S;
-    let state = S::try_from(value)
-        .map_err(|_| Problem::invalid_field(field, "ENUM_VALUE_INVALID", format!("{value} is not a known value")))?;
-    Ok(match state {
+    Ok(parse_enum_filter::<S>(field, value)?.and_then(|state| match state {
         S::Unspecified => None,
         S::Invited => Some(InvitationState::Invited),
         S::Accepted => Some(InvitationState::Accepted),
         S::Expired => Some(InvitationState::Expired),
         S::Revoked => Some(InvitationState::Revoked),
-    })
+    }))
 }
 
 /// Optional free text of at most `max` characters, trimmed.
@@ -162,7 +150,7 @@ pub fn management_kind(k: ManagementKind) -> pb::ManagementKind {
 
 pub fn customer(c: &Customer, kind: ManagementKind) -> pb::Customer {
     pb::Customer {
-        name: customer_name(c.tenant),
+        name: CustomerName::new(c.tenant).to_string(),
         tenant_id: c.tenant.to_string(),
         company_profile: Some(profile(&c.profile)),
         management: management_kind(kind) as i32,
@@ -185,8 +173,8 @@ fn state(s: InvitationState) -> pb::relationship_request::State {
 /// returns it on its own (Create and Resend only).
 pub fn invitation(i: &Invitation, now: DateTime<Utc>, link: Option<&str>, show_url: bool) -> pb::RelationshipRequest {
     pb::RelationshipRequest {
-        name: request_name(&i.id),
-        partner: partner_name(i.partner),
+        name: RelationshipRequestName::new(i.id.clone()).to_string(),
+        partner: PartnerName::new(i.partner).to_string(),
         bound_customer_tenant_id: i.bound_tenant.map(|t| t.to_string()).unwrap_or_default(),
         bound_domain: i.bound_domain.as_ref().map(|d| d.as_str().to_owned()).unwrap_or_default(),
         state: state(i.state_at(now)) as i32,
@@ -194,14 +182,18 @@ pub fn invitation(i: &Invitation, now: DateTime<Utc>, link: Option<&str>, show_u
         email_subject: i.email_subject.clone(),
         email_body: link.map_or_else(|| i.email_body.clone(), |url| render(&i.email_body, url)),
         expire_time: Some(to_timestamp(i.expire_at)),
-        customer: i.customer.map(customer_name).unwrap_or_default(),
+        customer: i.customer.map(|c| CustomerName::new(c).to_string()).unwrap_or_default(),
         create_time: Some(to_timestamp(i.created_at)),
         update_time: Some(to_timestamp(i.updated_at)),
     }
 }
 
 pub fn relationship(r: &Relationship) -> pb::CustomerRelationship {
-    pb::CustomerRelationship { partner: partner_name(r.partner), customer: customer_name(r.customer), active: r.active }
+    pb::CustomerRelationship {
+        partner: PartnerName::new(r.partner).to_string(),
+        customer: CustomerName::new(r.customer).to_string(),
+        active: r.active,
+    }
 }
 
 pub fn event(e: &RelationshipEvent) -> pb::RelationshipEvent {
@@ -211,8 +203,8 @@ pub fn event(e: &RelationshipEvent) -> pb::RelationshipEvent {
         EventKind::Revoked => Kind::Revoked,
     };
     pb::RelationshipEvent {
-        partner: partner_name(e.partner),
-        customer: customer_name(e.customer),
+        partner: PartnerName::new(e.partner).to_string(),
+        customer: CustomerName::new(e.customer).to_string(),
         kind: kind as i32,
         event_time: Some(to_timestamp(e.at)),
     }

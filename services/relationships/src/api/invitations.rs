@@ -1,7 +1,8 @@
 //! The invitation RPCs (R14, R15): create, read, edit, resend, revoke and accept.
 
 use gcc_platform::idempotency;
-use gcc_platform::ids::{new_id, parse_name};
+use gcc_platform::ids::new_id;
+use gcc_platform::names::RelationshipRequestName;
 use gcc_platform::paging::Page;
 use gcc_proto::relationships as pb;
 use tonic::{Request, Response, Status};
@@ -12,7 +13,7 @@ use crate::domain::{EventKind, Invitation, InvitationState, draft_email, token_h
 use crate::error::RelationshipsError;
 use crate::store::InvitationFilter;
 
-const COLLECTION: &str = "relationshipRequests";
+const COLLECTION: &str = RelationshipRequestName::COLLECTION;
 /// Longer than any token this service makes.
 const MAX_TOKEN_CHARS: usize = 256;
 
@@ -70,11 +71,11 @@ impl RelationshipsApi {
         let name = req.get_ref().name.clone();
         self.run(&caller, "relationship_request.get", &name, async {
             caller.require(AGENTS)?;
-            let id = parse_name("name", &name, COLLECTION)?;
+            let id = RelationshipRequestName::parse("name", &name)?;
             let i = self
                 .0
                 .store
-                .invitation(id)
+                .invitation(id.id())
                 .await?
                 .filter(|i| i.partner == caller.tenant)
                 .ok_or_else(|| RelationshipsError::RequestNotFound(name.clone()))?;
@@ -119,7 +120,7 @@ impl RelationshipsApi {
             let mut body = req.into_inner();
             let request_id = std::mem::take(&mut body.request_id);
             let key = idempotency_key(&caller, "UpdateRelationshipRequestEmail", &request_id, &body)?;
-            let id = parse_name("name", &name, COLLECTION)?.to_owned();
+            let id = RelationshipRequestName::parse("name", &name)?.into_id();
             let subject = convert::required_text("email_subject", &body.email_subject, 200)?;
             convert::required_text("email_body", &body.email_body, 10_000)?;
             let links = self
@@ -149,7 +150,7 @@ impl RelationshipsApi {
             let mut body = req.into_inner();
             let request_id = std::mem::take(&mut body.request_id);
             let key = idempotency_key(&caller, "ResendRelationshipRequest", &request_id, &body)?;
-            let id = parse_name("name", &name, COLLECTION)?.to_owned();
+            let id = RelationshipRequestName::parse("name", &name)?.into_id();
             let now = self.now();
             let change = Change::Resend { links: self.0.links.clone(), expire_at: now + self.0.invitation_ttl };
             let (i, _) = self.0.store.change_invitation(&caller, key.as_ref(), id, caller.tenant, change, now).await?;
@@ -169,7 +170,7 @@ impl RelationshipsApi {
             let mut body = req.into_inner();
             let request_id = std::mem::take(&mut body.request_id);
             let key = idempotency_key(&caller, "RevokeRelationshipRequest", &request_id, &body)?;
-            let id = parse_name("name", &name, COLLECTION)?.to_owned();
+            let id = RelationshipRequestName::parse("name", &name)?.into_id();
             let now = self.now();
             let (i, _) =
                 self.0.store.change_invitation(&caller, key.as_ref(), id, caller.tenant, Change::Revoke, now).await?;

@@ -13,9 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use gcc_platform::audit::record_denial;
+use gcc_platform::calls::{self, Answerer};
 use gcc_platform::events::Hub;
 use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::names::{CustomerName, PartnerName};
 use gcc_platform::paging::Page;
 use gcc_platform::time::{SharedClock, to_micros};
 use gcc_platform::{Caller, Problem, Role, TenantId};
@@ -27,7 +28,7 @@ use crate::domain::{Customer, EventKind, Links, ManagementKind, Relationship, Re
 use crate::error::{DOMAIN, RelationshipsError};
 use crate::store::{CustomerFilter, Store};
 
-pub use convert::{customer_name, parse_customer_name, parse_partner_name, partner_name};
+pub use convert::{parse_customer_name, parse_partner_name};
 pub use partners::PartnerDirectory;
 pub use replicas::follow_replicas;
 
@@ -77,8 +78,8 @@ impl RelationshipsApi {
         gcc_client::downstream_deadline(req.metadata(), DEPENDENCY_MARGIN, self.0.dependency_timeout)
     }
 
-    /// Runs one call; a refusal becomes a `Status`, and denials of a known caller are
-    /// written to the audit trail.
+    /// Runs one call through the shared answering path (refusals become a `Status`,
+    /// denials of a known caller are audited).
     async fn run<T>(
         &self,
         caller: &Caller,
@@ -86,16 +87,8 @@ impl RelationshipsApi {
         target: &str,
         work: impl Future<Output = Result<T, RelationshipsError>>,
     ) -> Result<Response<T>, Status> {
-        match work.await {
-            Ok(v) => Ok(Response::new(v)),
-            Err(e) => {
-                let problem = e.into_problem();
-                if problem.is_denial() {
-                    record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
-                }
-                Err(problem.into_status(DOMAIN))
-            }
-        }
+        let answerer = Answerer { domain: DOMAIN, db: self.0.store.db() };
+        answerer.run(caller, to_micros(self.now()), (action, target), work, RelationshipsError::into_problem).await
     }
 
     /// Tells the watchers of the partner (and of its provider) about a committed change.
@@ -110,7 +103,7 @@ impl RelationshipsApi {
 }
 
 fn caller_of<T>(req: &Request<T>) -> Result<Caller, Status> {
-    Caller::of(req).map_err(|p| p.into_status(DOMAIN))
+    calls::caller_of(DOMAIN, req)
 }
 
 /// The scope of idempotency records: one per calling tenant.
@@ -305,8 +298,8 @@ impl RelationshipsService for RelationshipsApi {
                 return Ok(pb::CheckCustomerManagementResponse {
                     managed: true,
                     management: convert::management_kind(m.kind) as i32,
-                    managing_partner: partner_name(m.managing_partner),
-                    indirect_provider: provider.map(partner_name).unwrap_or_default(),
+                    managing_partner: PartnerName::new(m.managing_partner).to_string(),
+                    indirect_provider: provider.map(|p| PartnerName::new(p).to_string()).unwrap_or_default(),
                     customer_domain: domain,
                 });
             }
@@ -323,7 +316,7 @@ impl RelationshipsService for RelationshipsApi {
     ) -> Result<Response<Self::WatchRelationshipEventsStream>, Status> {
         let caller = caller_of(&req)?;
         let changes = self.0.hub.subscribe();
-        self.run(&caller, "relationship.watch", &partner_name(caller.tenant), async {
+        self.run(&caller, "relationship.watch", &PartnerName::new(caller.tenant).to_string(), async {
             caller.require(AGENTS)?;
             let slot = self.0.watchers.admit(caller.tenant)?;
             Ok(watch::stream(slot, caller.tenant, changes))
@@ -336,8 +329,10 @@ impl RelationshipsService for RelationshipsApi {
 /// field empty or itself); a customer's admin its own customer's, with a named partner.
 /// Anything else is as unknown as a missing relationship.
 fn ending_partner(caller: &Caller, customer: TenantId, partner: &str) -> Result<TenantId, RelationshipsError> {
-    let not_found =
-        |p: String| RelationshipsError::RelationshipNotFound { partner: p, customer: customer_name(customer) };
+    let not_found = |p: String| RelationshipsError::RelationshipNotFound {
+        partner: p,
+        customer: CustomerName::new(customer).to_string(),
+    };
     if caller.has(Role::CustomerAdmin) && customer == caller.tenant {
         return Ok(parse_partner_name("partner", partner)?);
     }
@@ -349,7 +344,7 @@ fn ending_partner(caller: &Caller, customer: TenantId, partner: &str) -> Result<
         name => parse_partner_name("partner", name)?,
     };
     if named != caller.tenant {
-        return Err(not_found(partner_name(named)));
+        return Err(not_found(PartnerName::new(named).to_string()));
     }
     Ok(named)
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gcc_platform::db::Db;
 use gcc_platform::events::Hub;
+use gcc_platform::names::CustomerName;
 use tokio::sync::Mutex;
 
 use crate::domain::RelationshipEvent;
@@ -74,7 +75,7 @@ pub async fn follow_replicas(db: &Db, url: &str, store: Store, hub: Hub<Relation
     gcc_platform::changes::follow(db, url, move |name: String| {
         let (store, hub, seen) = (store.clone(), hub.clone(), seen.clone());
         async move {
-            if name.starts_with("customers/") {
+            if name.strip_prefix(CustomerName::COLLECTION).is_some_and(|rest| rest.starts_with('/')) {
                 publish_new(&store, &hub, &seen, &name).await;
             }
         }

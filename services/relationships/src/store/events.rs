@@ -2,6 +2,7 @@
 //! every replica (PostgreSQL; see `crate::api::replicas`).
 
 use gcc_platform::TenantId;
+use gcc_platform::names::{CustomerName, PartnerName};
 use gcc_platform::time::from_micros;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -47,18 +48,14 @@ fn change_from_row(row: &AnyRow) -> Result<CommittedChange> {
     let partner_of = |field: &str| -> Result<Option<TenantId>> {
         match payload.get(field).and_then(|v| v.as_str()) {
             None => Ok(None),
-            Some(name) => name
-                .strip_prefix("partners/")
-                .and_then(|id| TenantId::parse(id).ok())
-                .map(Some)
-                .ok_or_else(|| corrupt("payload").into()),
+            Some(name) => {
+                PartnerName::parse(field, name).map(|p| Some(p.tenant())).map_err(|_| corrupt("payload").into())
+            }
         }
     };
-    let customer = row
-        .try_get::<String, _>("aggregate")?
-        .strip_prefix("customers/")
-        .and_then(|id| TenantId::parse(id).ok())
-        .ok_or_else(|| corrupt("aggregate"))?;
+    let customer = CustomerName::parse("aggregate", &row.try_get::<String, _>("aggregate")?)
+        .map_err(|_| corrupt("aggregate"))?
+        .tenant();
     let relationship = Relationship {
         partner: partner_of("partner")?.ok_or_else(|| corrupt("payload"))?,
         customer,
