@@ -27,6 +27,7 @@ impl FactSource {
     }
 
     /// Whether the caller manages `customer` (R15, R17).
+    #[tracing::instrument(skip_all, fields(dependency = "relationships", tenant = %caller.tenant, resource = %customer), err(Debug))]
     pub async fn management(&self, caller: &Caller, customer: TenantId, until: Instant) -> Result<Management, Problem> {
         let client = self.relationships.with_token(caller.token()).map_err(|_| Problem::internal())?;
         let answer = retry_read_until(READ_ATTEMPTS, until, || {
@@ -57,6 +58,7 @@ impl FactSource {
     }
 
     /// The gate's one verdict for `families` (R6, R18).
+    #[tracing::instrument(skip_all, fields(dependency = "customer-validation", tenant = %caller.tenant, resource = %customer), err(Debug))]
     pub async fn eligibility(
         &self,
         caller: &Caller,

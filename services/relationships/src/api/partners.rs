@@ -35,6 +35,7 @@ impl PartnerDirectory {
     /// the reseller itself, or its provider (which sees the reseller only while their
     /// link is active), or a reviewer. `None` when there is none, or when the caller may
     /// not see the reseller (a provider whose link has ended).
+    #[tracing::instrument(skip_all, fields(dependency = "partner-eligibility", tenant = %caller.tenant, resource = %reseller), err(Debug))]
     pub async fn current_provider(
         &self,
         caller: &Caller,
@@ -59,6 +60,7 @@ impl PartnerDirectory {
     }
 
     /// The caller's partner, asked with the caller's own token within `deadline`.
+    #[tracing::instrument(skip_all, fields(dependency = "partner-eligibility", tenant = %caller.tenant), err(Debug))]
     pub async fn acting(&self, caller: &Caller, deadline: Duration) -> Result<ActingPartner, RelationshipsError> {
         let client = self.connection.with_token(caller.token()).map_err(|_| Problem::internal())?;
         let answer = retry_read(READ_ATTEMPTS, || {

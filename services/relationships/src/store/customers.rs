@@ -71,6 +71,7 @@ impl Store {
     }
 
     /// A customer as `partner` sees it, or `None` when it does not manage it.
+    #[tracing::instrument(skip(self), fields(tenant = %partner, resource = %customer), err)]
     pub async fn managed_customer(
         &self,
         partner: TenantId,
@@ -85,6 +86,7 @@ impl Store {
     }
 
     /// The customers `partner` manages, in tenant-ID order.
+    #[tracing::instrument(skip_all, fields(tenant = %partner, resource = "customers"), err)]
     pub async fn list_customers(
         &self,
         partner: TenantId,
@@ -110,6 +112,7 @@ impl Store {
 
     /// The active relationships through which `partner` may manage `customer` (its own
     /// first), with the customer's domain: one indexed read, the order gate's hot path.
+    #[tracing::instrument(skip(self), fields(tenant = %partner, resource = %customer), err)]
     pub async fn management(&self, partner: TenantId, customer: TenantId) -> Result<Vec<(Management, String)>> {
         let rows = sqlx::query(
             "SELECT r.partner_tenant, r.provider_tenant, c.domain FROM relationships r \
@@ -165,6 +168,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(skip(self), fields(resource = %tenant), err)]
     pub async fn customer(&self, tenant: TenantId) -> Result<Option<Customer>> {
         let mut conn = self.db().reader().acquire().await?;
         fetch_customer(&mut conn, tenant).await

@@ -25,6 +25,7 @@ pub struct CommittedChange {
 impl Store {
     /// The relationship changes of the resource `aggregate` (`customers/…`) committed
     /// after the event `after` (event IDs grow with time), oldest first, at most `limit`.
+    #[tracing::instrument(skip(self), fields(resource = aggregate), err)]
     pub async fn committed_changes(&self, aggregate: &str, after: &str, limit: i64) -> Result<Vec<CommittedChange>> {
         let query = sqlx::query(
             "SELECT id, topic, aggregate, payload, created_at FROM outbox \

@@ -24,6 +24,7 @@ pub struct InvitationFilter {
 
 impl Store {
     /// R14: stores a new invitation and the hash of its first link.
+    #[tracing::instrument(skip_all, fields(tenant = %invitation.partner, resource = %invitation.id, request_id = key.map(|k| k.request_id())), err)]
     pub async fn create_invitation(
         &self,
         caller: &Caller,
@@ -62,12 +63,14 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(skip(self), fields(resource = id), err)]
     pub async fn invitation(&self, id: &str) -> Result<Option<Invitation>> {
         let mut conn = self.db().reader().acquire().await?;
         fetch_invitation(&mut conn, id).await
     }
 
     /// `partner`'s invitations in ID (creation) order.
+    #[tracing::instrument(skip_all, fields(tenant = %partner, resource = "relationshipRequests"), err)]
     pub async fn list_invitations(
         &self,
         partner: TenantId,
