@@ -138,11 +138,18 @@ mod tests {
 
     #[test]
     fn short_keys_and_odd_base_urls_are_refused() {
-        assert!(InvitationKey::new(b"too short\n".to_vec()).is_err());
-        assert!(InvitationKey::new([vec![1; 32], b"\n\n".to_vec()].concat()).is_ok());
+        assert_eq!(
+            InvitationKey::new(b"too short\n".to_vec()).unwrap_err(),
+            "an invitation key must be at least 32 bytes, not 9"
+        );
+        let trimmed = InvitationKey::new([vec![1; 32], b"\n\n".to_vec()].concat()).expect("32 bytes and newlines");
         let key = InvitationKey::new(vec![1; 32]).unwrap();
+        let base = "https://gcc.example/invitations/accept";
+        let token = |k: &InvitationKey| Links::new(k.clone(), base).unwrap().token("abc", 1);
+        assert_eq!(token(&trimmed), token(&key), "trailing whitespace is not part of the key");
         for bad in ["ftp://x.example", "https://x.example/a?b=c", "gcc.example", "https://x.example/a b"] {
-            assert!(Links::new(key.clone(), bad).is_err(), "{bad}");
+            let refused = Links::new(key.clone(), bad).unwrap_err();
+            assert_eq!(refused, format!("{bad:?} is not an http(s) URL without a query or fragment"));
         }
     }
 }

@@ -1,6 +1,8 @@
 //! `WatchRelationshipEvents`: a partner (and its provider) hear of each relationship
 //! that starts or ends, and of nobody else's.
 
+use std::time::Duration;
+
 use gcc_platform::TenantId;
 use gcc_proto::relationships::{self as pb, relationship_event::Kind};
 use gcc_testkit::authed;
@@ -17,7 +19,11 @@ async fn watch(app: &TestApp, partner: TenantId) -> Streaming<pb::RelationshipEv
 }
 
 async fn next(stream: &mut Streaming<pb::RelationshipEvent>) -> (Kind, String, String) {
-    let e = stream.message().await.expect("stream").expect("an event");
+    let e = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("an event within 10 s")
+        .expect("stream")
+        .expect("an event");
     (Kind::try_from(e.kind).expect("kind"), e.partner, e.customer)
 }
 
