@@ -21,11 +21,10 @@ fn address(edit: impl FnOnce(&mut pb::PostalAddress)) -> pb::CreateCustomerReque
     creation(|p| edit(p.postal_address.as_mut().unwrap()))
 }
 
-#[tokio::test]
-async fn bad_customers_get_the_exact_code_and_reason_and_write_nothing() {
-    let app = TestApp::spawn().await;
-    let partner = app.direct_reseller().await;
-    let cases: Vec<(&str, pb::CreateCustomerRequest, Code, &str)> = vec![
+/// Each bad customer with the code and reason it gets. Longer than a function should be:
+/// one table of cases reads best whole.
+fn bad_customers() -> Vec<(&'static str, pb::CreateCustomerRequest, Code, &'static str)> {
+    vec![
         ("no customer", pb::CreateCustomerRequest::default(), Code::InvalidArgument, "FIELD_REQUIRED"),
         (
             "no profile",
@@ -88,8 +87,14 @@ async fn bad_customers_get_the_exact_code_and_reason_and_write_nothing() {
             Code::ResourceExhausted,
             "MESSAGE_TOO_LARGE",
         ),
-    ];
-    for (what, req, code, reason) in cases {
+    ]
+}
+
+#[tokio::test]
+async fn bad_customers_get_the_exact_code_and_reason_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    let partner = app.direct_reseller().await;
+    for (what, req, code, reason) in bad_customers() {
         let err = app.client().create_customer(authed(req, &admin(partner))).await.expect_err(what);
         assert_eq!((err.code(), gcc_testkit::reason(&err).as_str()), (code, reason), "{what}: {err:?}");
     }
