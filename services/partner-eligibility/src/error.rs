@@ -4,7 +4,7 @@
 use gcc_platform::{Problem, TenantId};
 use tonic::Code;
 
-use crate::domain::{LinkRefusal, SubmitRefusal, ValidationState};
+use crate::domain::Refusal;
 
 pub const DOMAIN: &str = "gcc.partner.v1";
 
@@ -20,24 +20,18 @@ pub enum PartnerError {
     ProviderNotEnrolled(TenantId),
     #[error("the caller's organization is not an enrolled CSP partner")]
     NotEnrolled,
-    #[error("submission refused: {0:?}")]
-    Refused(SubmitRefusal),
+    #[error("refused by a rule: {0:?}")]
+    Refused(Refusal),
     #[error("a validation is already open: {0}")]
     AlreadyOpen(String),
-    #[error("{action} is not allowed in state {from:?}")]
-    TransitionNotAllowed { from: ValidationState, action: &'static str },
     #[error("reseller link {0} not found")]
     LinkNotFound(String),
     #[error("the reseller already has an open link: {0}")]
     LinkAlreadyOpen(String),
-    #[error("link move refused: {0:?}")]
-    LinkRefused(LinkRefusal),
     #[error("partner {0} is not an indirect reseller")]
     NotAnIndirectReseller(TenantId),
     #[error("the caller is neither the provider nor the reseller of the link")]
     CallerNotAParty,
-    #[error("a reviewer may not decide a validation of its own tenant")]
-    ReviewerIsParty,
     #[error("{}: {}", .0.reason, .0.message)]
     Problem(Problem),
     #[error("storage: {0}")]
@@ -47,6 +41,12 @@ pub enum PartnerError {
 impl From<Problem> for PartnerError {
     fn from(p: Problem) -> Self {
         Self::Problem(p)
+    }
+}
+
+impl From<Refusal> for PartnerError {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
     }
 }
 
@@ -72,7 +72,7 @@ impl PartnerError {
                 "partner",
                 "enroll in the CSP program before requesting GCC validation (R1)",
             )),
-            Self::Refused(SubmitRefusal::IndirectReseller { provider }) => {
+            Self::Refused(Refusal::IndirectReseller { provider }) => {
                 let provider = provider.map(|t| format!("partners/{t}")).unwrap_or_default();
                 contact(
                     Problem::precondition(
@@ -83,12 +83,12 @@ impl PartnerError {
                     .with_meta("indirect_provider", provider),
                 )
             }
-            Self::Refused(SubmitRefusal::AzureGccTenant) => contact(Problem::invalid_field(
+            Self::Refused(Refusal::AzureGccTenant) => contact(Problem::invalid_field(
                 "partner_validation.tenant_id",
                 "AZURE_GCC_TENANT_ID_NOT_ALLOWED",
                 "this is your Azure GCC tenant ID; give your commercial (global) tenant ID (R3)",
             )),
-            Self::Refused(SubmitRefusal::TenantMismatch { expected }) => contact(
+            Self::Refused(Refusal::TenantMismatch { expected }) => contact(
                 Problem::invalid_field(
                     "partner_validation.tenant_id",
                     "TENANT_ID_MISMATCH",
@@ -96,7 +96,7 @@ impl PartnerError {
                 )
                 .with_meta("expected_tenant_id", expected),
             ),
-            Self::Refused(SubmitRefusal::AlreadyQualified) => Problem::precondition(
+            Self::Refused(Refusal::AlreadyQualified) => Problem::precondition(
                 "PARTNER_ALREADY_QUALIFIED",
                 "partner",
                 "the partner already holds Government_community_cloud",
@@ -107,7 +107,7 @@ impl PartnerError {
                 "a validation of this partner is already under review",
             )
             .with_meta("partner_validation", format!("partnerValidations/{id}")),
-            Self::TransitionNotAllowed { from, action } => Problem::precondition(
+            Self::Refused(Refusal::TransitionNotAllowed { from, action }) => Problem::precondition(
                 "TRANSITION_NOT_ALLOWED",
                 "state",
                 format!("{action} is not allowed while the validation is {}", from.as_str()),
@@ -123,12 +123,12 @@ impl PartnerError {
                 )
                 .with_meta("reseller_link", link)
             }
-            Self::LinkRefused(LinkRefusal::AwaitsOtherSide) => Problem::precondition(
+            Self::Refused(Refusal::LinkAwaitsOtherSide) => Problem::precondition(
                 "RESELLER_LINK_AWAITS_OTHER_SIDE",
                 "state",
                 "the side that opened a link cannot approve it: the other side must agree (R1a)",
             ),
-            Self::LinkRefused(LinkRefusal::NotAllowed { from }) => Problem::precondition(
+            Self::Refused(Refusal::LinkNotAllowed { from }) => Problem::precondition(
                 "TRANSITION_NOT_ALLOWED",
                 "state",
                 format!("not allowed while the link is {}", from.as_str()),
@@ -145,10 +145,20 @@ impl PartnerError {
                 "RESELLER_LINK_CALLER_NOT_A_PARTY",
                 "the caller's own tenant must be the link's provider or its reseller",
             ),
-            Self::ReviewerIsParty => Problem::new(
+            Self::Refused(Refusal::ReviewerIsParty) => Problem::new(
                 Code::PermissionDenied,
                 "REVIEWER_IS_PARTY",
                 "a reviewer never decides a validation of its own organization",
+            ),
+            Self::Refused(Refusal::AzureGccTenantIsCommercial) => Problem::invalid_field(
+                "partner.azure_gcc_tenant_id",
+                "AZURE_GCC_TENANT_ID_IS_COMMERCIAL",
+                "the Azure GCC tenant ID must differ from the commercial tenant ID",
+            ),
+            Self::Refused(Refusal::OwnIndirectProvider) => Problem::invalid_field(
+                "partner.indirect_provider",
+                "FIELD_INVALID",
+                "a partner cannot be its own indirect provider",
             ),
             Self::Problem(p) => p,
             Self::Storage(e) => Problem::from(e),

@@ -119,24 +119,6 @@ pub fn parse_new_partner(p: Option<pb::Partner>) -> Result<NewPartner, Problem> 
 }
 
 /// Also checks that the Azure GCC tenant ID is not the commercial one (`caller`).
-pub fn check_new_partner(new: &NewPartner, caller: TenantId) -> Result<(), Problem> {
-    if new.azure_gcc_tenant == Some(caller) {
-        return Err(Problem::invalid_field(
-            "partner.azure_gcc_tenant_id",
-            "AZURE_GCC_TENANT_ID_IS_COMMERCIAL",
-            "the Azure GCC tenant ID must differ from the commercial tenant ID",
-        ));
-    }
-    if new.indirect_provider == Some(caller) {
-        return Err(Problem::invalid_field(
-            "partner.indirect_provider",
-            "FIELD_INVALID",
-            "a partner cannot be its own indirect provider",
-        ));
-    }
-    Ok(())
-}
-
 pub fn parse_new_validation(v: Option<pb::PartnerValidation>) -> Result<NewValidation, Problem> {
     let v = v.ok_or_else(|| Problem::field_required("partner_validation"))?;
     let tenant_id = TenantId::parse_field("partner_validation.tenant_id", &v.tenant_id)?;

@@ -115,8 +115,10 @@ impl PartnerApi {
         caller.require(roles)?;
         let id = parse_name("name", name, "partnerValidations")?.to_owned();
         // A reviewer never decides a validation of its own organization.
-        if owner.is_none() && self.0.store.validation(&id).await?.is_some_and(|v| v.partner == caller.tenant) {
-            return Err(PartnerError::ReviewerIsParty);
+        if owner.is_none()
+            && let Some(v) = self.0.store.validation(&id).await?
+        {
+            v.check_reviewer(caller.tenant)?;
         }
         let key = IdempotencyKey::new(caller.tenant.to_string(), method, &request_id, &body)?;
         let now = self.now();
@@ -152,7 +154,7 @@ impl PartnerEligibilityService for PartnerApi {
             let request_id = std::mem::take(&mut body.request_id);
             let key = IdempotencyKey::new(caller.tenant.to_string(), "EnrollPartner", &request_id, &body)?;
             let new = convert::parse_new_partner(body.partner)?;
-            convert::check_new_partner(&new, caller.tenant)?;
+            new.check(caller.tenant)?;
             let ((partner, link), fresh) = self.0.store.enroll(&caller, key.as_ref(), new, self.now()).await?;
             if fresh && let Some(link) = link {
                 self.0.links.publish(link);

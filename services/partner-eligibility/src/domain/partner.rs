@@ -5,6 +5,7 @@ use gcc_platform::TenantId;
 use serde::{Deserialize, Serialize};
 
 use super::link::{LinkState, ResellerLink};
+use super::refusal::Refusal;
 
 /// The reseller qualification that approval grants (R5).
 pub const GCC_QUALIFICATION: &str = "Government_community_cloud";
@@ -88,6 +89,19 @@ pub struct NewPartner {
     pub indirect_provider: Option<TenantId>,
 }
 
+impl NewPartner {
+    /// What an enrollment by `caller` may not state about the caller's own tenants.
+    pub fn check(&self, caller: TenantId) -> Result<(), Refusal> {
+        if self.azure_gcc_tenant == Some(caller) {
+            return Err(Refusal::AzureGccTenantIsCommercial);
+        }
+        if self.indirect_provider == Some(caller) {
+            return Err(Refusal::OwnIndirectProvider);
+        }
+        Ok(())
+    }
+}
+
 /// Who transacts for a partner (R7, R9 downstream).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransactingPartner {
@@ -160,6 +174,20 @@ mod tests {
         let t = TransactingPartner::of(&reseller, Some(&active), Some(&provider));
         assert_eq!((t.transacting, t.gcc_qualified), (Some(provider.tenant), true));
         assert_eq!(t.link, Some(("l".to_owned(), LinkState::Active)));
+    }
+
+    #[test]
+    fn r1_an_enrollment_names_other_tenants_than_the_callers_own() {
+        let caller = TenantId::random();
+        let new = |azure_gcc_tenant, indirect_provider| NewPartner {
+            legal_name: "p".into(),
+            partner_type: PartnerType::IndirectReseller,
+            azure_gcc_tenant,
+            indirect_provider,
+        };
+        assert_eq!(new(Some(caller), None).check(caller), Err(Refusal::AzureGccTenantIsCommercial));
+        assert_eq!(new(None, Some(caller)).check(caller), Err(Refusal::OwnIndirectProvider));
+        assert_eq!(new(Some(TenantId::random()), Some(TenantId::random())).check(caller), Ok(()));
     }
 
     #[test]

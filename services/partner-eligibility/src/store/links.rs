@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{Result, Store, fetch_partner};
-use crate::domain::{LinkMove, LinkState, PartnerType, ResellerLink, Side};
+use crate::domain::{LinkMove, LinkState, PartnerType, Refusal, ResellerLink, Side};
 use crate::error::PartnerError;
 
 /// A link to open: who the two parties are, and which of them the caller is.
@@ -96,7 +96,7 @@ impl Store {
                     {
                         return Err(PartnerError::NotEnrolled);
                     }
-                    let next = link.apply(&m, side, now).map_err(PartnerError::LinkRefused)?;
+                    let next = link.apply(&m, side, now)?;
                     persist_move(conn, &link, &next).await?;
                     record(conn, &caller, now, m.action(), &next).await?;
                     Ok(next)
@@ -151,7 +151,7 @@ pub(super) async fn join_on_enroll(
     let reseller = caller.tenant;
     let link = match open_link(conn, reseller).await? {
         Some(l) if l.provider == provider && l.state == LinkState::Invited => {
-            let next = l.apply(&LinkMove::Approve, Side::Reseller, now).map_err(PartnerError::LinkRefused)?;
+            let next = l.apply(&LinkMove::Approve, Side::Reseller, now)?;
             persist_move(conn, &l, &next).await?;
             next
         }
@@ -227,7 +227,7 @@ async fn persist_move(conn: &mut AnyConnection, from: &ResellerLink, next: &Rese
     .rows_affected();
     if moved != 1 {
         let current = fetch_link(conn, &from.id).await?.map_or(from.state, |l| l.state);
-        return Err(PartnerError::LinkRefused(crate::domain::LinkRefusal::NotAllowed { from: current }));
+        return Err(Refusal::LinkNotAllowed { from: current }.into());
     }
     Ok(())
 }

@@ -174,7 +174,7 @@ impl Store {
         idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<PartnerValidation>> {
             Box::pin(async move {
                 let partner = fetch_partner(conn, caller.tenant).await?.ok_or(PartnerError::NotEnrolled)?;
-                new.check_against(&partner).map_err(PartnerError::Refused)?;
+                new.check_against(&partner)?;
                 if let Some(open) = open_validation(conn, partner.tenant).await? {
                     return Err(PartnerError::AlreadyOpen(open));
                 }
@@ -266,80 +266,25 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(PartnerValidation, bool)> {
         let caller = caller.clone();
-        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<PartnerValidation>> {
-            Box::pin(async move {
-                let Move { id, owner, transition: t, due } = change;
-                let name = format!("partnerValidations/{id}");
-                let mut v = fetch_validation(conn, &id)
-                    .await?
-                    .filter(|v| owner.is_none_or(|o| o == v.partner))
-                    .ok_or_else(|| PartnerError::ValidationNotFound(name))?;
-                let from = v.state;
-                let to = from.after(&t).ok_or(PartnerError::TransitionNotAllowed { from, action: t.action() })?;
-                v.state = to;
-                v.updated_at = now;
-                match &t {
-                    Transition::Approve => {
-                        v.reviewer = Some(caller.subject.clone());
-                        v.decided_at = Some(now);
-                    }
-                    Transition::Reject { reason } => {
-                        v.reviewer = Some(caller.subject.clone());
-                        v.rejection_reason = Some(reason.clone());
-                        v.decided_at = Some(now);
-                    }
-                    Transition::RequestInformation { question } => {
-                        v.reviewer = Some(caller.subject.clone());
-                        v.information_request = Some(question.clone());
-                    }
-                    Transition::ProvideInformation { answer } => {
-                        v.information_response = Some(answer.clone());
-                        v.due_at = due;
-                    }
-                }
-                // Only from the state we read: a concurrent move makes this one fail.
-                let moved = sqlx::query(
-                    "UPDATE partner_validations SET state = $1, due_at = $2, information_request = $3, information_response = $4, \
-                     rejection_reason = $5, reviewer = $6, decided_at = $7, updated_at = $8 WHERE id = $9 AND state = $10",
-                )
-                .bind(v.state.as_str())
-                .bind(to_micros(v.due_at))
-                .bind(v.information_request.clone())
-                .bind(v.information_response.clone())
-                .bind(v.rejection_reason.clone())
-                .bind(v.reviewer.clone())
-                .bind(v.decided_at.map(to_micros))
-                .bind(to_micros(now))
-                .bind(&v.id)
-                .bind(from.as_str())
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if moved != 1 {
-                    let current = fetch_validation(conn, &v.id).await?.map_or(from, |c| c.state);
-                    return Err(PartnerError::TransitionNotAllowed { from: current, action: t.action() });
-                }
-                if to == ValidationState::Approved {
-                    sqlx::query(
-                        "INSERT INTO partner_qualifications (partner_tenant, qualification, validation_id, granted_at) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(v.partner.to_string())
-                    .bind(GCC_QUALIFICATION)
-                    .bind(&v.id)
-                    .bind(to_micros(now))
-                    .execute(&mut *conn)
-                    .await?;
-                    sqlx::query("UPDATE partners SET updated_at = $1 WHERE tenant_id = $2")
-                        .bind(to_micros(now))
-                        .bind(v.partner.to_string())
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                record_change(conn, &caller, now, t.action(), &v).await?;
-                Ok(v)
-            })
-        })
+        idempotency::run(
+            &self.db,
+            key,
+            to_micros(now),
+            move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<PartnerValidation>> {
+                Box::pin(async move {
+                    let Move { id, owner, transition: t, due } = change;
+                    let name = format!("partnerValidations/{id}");
+                    let v = fetch_validation(conn, &id)
+                        .await?
+                        .filter(|v| owner.is_none_or(|o| o == v.partner))
+                        .ok_or_else(|| PartnerError::ValidationNotFound(name))?;
+                    let effects = v.apply(&t, &caller.subject, now, due)?;
+                    persist_review(conn, &effects, now).await?;
+                    record_change(conn, &caller, now, effects.action, &effects.validation).await?;
+                    Ok(effects.validation)
+                })
+            },
+        )
         .await
     }
 
@@ -360,6 +305,51 @@ impl Store {
         };
         Ok(Some(TransactingPartner::of(&partner, link.as_ref(), provider.as_ref())))
     }
+}
+
+/// Stores a review move only from the state it was read in: after a concurrent move this
+/// one is refused from the state that move left. Grants what the move grants (R5).
+async fn persist_review(conn: &mut AnyConnection, effects: &Effects, now: DateTime<Utc>) -> Result<()> {
+    let v = &effects.validation;
+    let moved = sqlx::query(
+        "UPDATE partner_validations SET state = $1, due_at = $2, information_request = $3, information_response = $4, \
+         rejection_reason = $5, reviewer = $6, decided_at = $7, updated_at = $8 WHERE id = $9 AND state = $10",
+    )
+    .bind(v.state.as_str())
+    .bind(to_micros(v.due_at))
+    .bind(v.information_request.clone())
+    .bind(v.information_response.clone())
+    .bind(v.rejection_reason.clone())
+    .bind(v.reviewer.clone())
+    .bind(v.decided_at.map(to_micros))
+    .bind(to_micros(now))
+    .bind(&v.id)
+    .bind(effects.from.as_str())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if moved != 1 {
+        let current = fetch_validation(conn, &v.id).await?.map_or(effects.from, |c| c.state);
+        return Err(Refusal::TransitionNotAllowed { from: current, action: effects.action }.into());
+    }
+    if let Some(q) = &effects.granted {
+        sqlx::query(
+            "INSERT INTO partner_qualifications (partner_tenant, qualification, validation_id, granted_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(v.partner.to_string())
+        .bind(&q.name)
+        .bind(&q.validation_id)
+        .bind(to_micros(q.granted_at))
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE partners SET updated_at = $1 WHERE tenant_id = $2")
+            .bind(to_micros(now))
+            .bind(v.partner.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn record_change(
@@ -388,9 +378,7 @@ async fn record_change(
             map.insert(key.to_owned(), serde_json::Value::String(value.clone()));
         }
     }
-    // The notification that the source says goes out by e-mail.
-    let topic = format!("gcc.partner.v1.partner_validation.{}", v.state.as_str().to_ascii_lowercase());
-    audit::record_change(conn, caller, to_micros(now), action, &target, &topic, detail).await?;
+    audit::record_change(conn, caller, to_micros(now), action, &target, &v.event_topic(), detail).await?;
     Ok(())
 }
 
