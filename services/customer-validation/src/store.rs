@@ -160,68 +160,39 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(CustomerValidation, bool)> {
         let caller = caller.clone();
-        idempotency::run(&self.db, key, to_micros(now), move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<CustomerValidation>> {
-            Box::pin(async move {
-                let Move { id, transition: t, due } = change;
-                let row = sqlx::query("SELECT * FROM customer_validations WHERE id = $1").bind(&id).fetch_optional(&mut *conn).await?;
-                let mut v = row
-                    .as_ref()
-                    .map(validation_from_row)
-                    .transpose()?
-                    .ok_or_else(|| ValidationError::ValidationNotFound(format!("customerValidations/{id}")))?;
-                let from = v.state;
-                let to = from.after(&t).ok_or(ValidationError::TransitionNotAllowed { from, action: t.action() })?;
-                v.state = to;
-                v.updated_at = now;
-                v.reviewer = Some(caller.subject.clone());
-                match &t {
-                    Transition::Approve { code_uses, code_expires_at } => {
-                        v.decided_at = Some(now);
-                        let code = issue_code(conn, &v, *code_uses, now, *code_expires_at).await?;
-                        // R12: a validation that named an existing customer qualifies it at
-                        // once, taking one use.
-                        if let Some(customer) = v.customer
+        idempotency::run(
+            &self.db,
+            key,
+            to_micros(now),
+            move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<CustomerValidation>> {
+                Box::pin(async move {
+                    let Move { id, transition: t, due } = change;
+                    let row = sqlx::query("SELECT * FROM customer_validations WHERE id = $1")
+                        .bind(&id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    let v = row
+                        .as_ref()
+                        .map(validation_from_row)
+                        .transpose()?
+                        .ok_or_else(|| ValidationError::ValidationNotFound(format!("customerValidations/{id}")))?;
+                    let mut effects = v.apply(&t, &caller.subject, now, due)?;
+                    if let Some(issue) = effects.code {
+                        let code = issue_code(conn, &effects.validation, issue.uses, now, issue.expires_at).await?;
+                        if let Some(customer) = effects.qualifies
                             && qualification(conn, customer).await?.is_none()
                         {
                             grant(conn, &caller, &code, &v.id, customer, now).await?;
                         }
-                        v.validation_code = Some(code);
+                        effects.validation.validation_code = Some(code);
                     }
-                    Transition::Reject { reason } => {
-                        v.decided_at = Some(now);
-                        v.rejection_reason = Some(reason.clone());
-                    }
-                    Transition::ContactCustomer { note } => v.contact_note = Some(note.clone()),
-                    Transition::Resume => v.due_at = due,
-                }
-                let moved = sqlx::query(
-                    "UPDATE customer_validations SET state = $1, due_at = $2, contact_note = $3, rejection_reason = $4, \
-                     reviewer = $5, validation_code = $6, decided_at = $7, updated_at = $8 WHERE id = $9 AND state = $10",
-                )
-                .bind(v.state.as_str())
-                .bind(to_micros(v.due_at))
-                .bind(v.contact_note.clone())
-                .bind(v.rejection_reason.clone())
-                .bind(v.reviewer.clone())
-                .bind(v.validation_code.clone())
-                .bind(v.decided_at.map(to_micros))
-                .bind(to_micros(now))
-                .bind(&v.id)
-                .bind(from.as_str())
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if moved != 1 {
-                    return Err(ValidationError::TransitionNotAllowed { from, action: t.action() });
-                }
-                let code_expires = match &t {
-                    Transition::Approve { code_expires_at, .. } => Some(*code_expires_at),
-                    _ => None,
-                };
-                record(conn, &caller, now, t.action(), &v, code_expires).await?;
-                Ok(v)
-            })
-        })
+                    persist_review(conn, &effects, now).await?;
+                    let code_expires = effects.code.map(|c| c.expires_at);
+                    record(conn, &caller, now, effects.action, &effects.validation, code_expires).await?;
+                    Ok(effects.validation)
+                })
+            },
+        )
         .await
     }
 
@@ -275,8 +246,7 @@ impl Store {
                         .transpose()?
                         .filter(|c| c.visible_to(caller.tenant))
                         .ok_or_else(|| ValidationError::CodeNotFound(format!("validationCodes/{code}")))?;
-                    vc.check_use(&domain, now)
-                        .map_err(|refusal| ValidationError::CodeRefused { code: vc.code.clone(), refusal })?;
+                    vc.check_use(&domain, now)?;
                     if qualification(conn, customer).await?.is_some() {
                         return Err(ValidationError::AlreadyQualified(customer));
                     }
@@ -306,6 +276,33 @@ impl Store {
         .await?;
         Ok((row.try_get::<i64, _>("qualified")? > 0, row.try_get::<i64, _>("open")? > 0))
     }
+}
+
+/// Stores a review move only from the state it was read in; a concurrent move makes this
+/// one refused.
+async fn persist_review(conn: &mut AnyConnection, effects: &Effects, now: DateTime<Utc>) -> Result<()> {
+    let v = &effects.validation;
+    let moved = sqlx::query(
+        "UPDATE customer_validations SET state = $1, due_at = $2, contact_note = $3, rejection_reason = $4, \
+         reviewer = $5, validation_code = $6, decided_at = $7, updated_at = $8 WHERE id = $9 AND state = $10",
+    )
+    .bind(v.state.as_str())
+    .bind(to_micros(v.due_at))
+    .bind(v.contact_note.clone())
+    .bind(v.rejection_reason.clone())
+    .bind(v.reviewer.clone())
+    .bind(v.validation_code.clone())
+    .bind(v.decided_at.map(to_micros))
+    .bind(to_micros(now))
+    .bind(&v.id)
+    .bind(effects.from.as_str())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if moved != 1 {
+        return Err(Refusal::TransitionNotAllowed { from: effects.from, action: effects.action }.into());
+    }
+    Ok(())
 }
 
 async fn issue_code(
@@ -360,7 +357,7 @@ async fn grant(
     .await?
     .rows_affected();
     if taken != 1 {
-        return Err(ValidationError::CodeSpent(code.to_owned()));
+        return Err(Refusal::CodeSpent { code: code.to_owned() }.into());
     }
     let q = SpecialQualification {
         customer,
@@ -443,8 +440,7 @@ async fn record(
             map.insert("code_expire_time".into(), text(&at.to_rfc3339()));
         }
     }
-    let topic = format!("gcc.validation.v1.customer_validation.{}", v.state.as_str().to_ascii_lowercase());
-    audit::record_change(conn, caller, to_micros(now), action, &target, &topic, detail).await?;
+    audit::record_change(conn, caller, to_micros(now), action, &target, &v.event_topic(), detail).await?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use gcc_proto::validation as pb;
 use tonic::{Request, Response, Status};
 
 use super::{AGENTS, AGENTS_AND_REVIEWERS, REVIEWERS, ValidationApi, caller_of, convert};
-use crate::domain::{CustomerValidation, NewValidation, Transition, domain_within};
+use crate::domain::{CustomerValidation, NewValidation, Transacting, Transition, check_named_customer};
 use crate::error::ValidationError;
 use crate::facts::Freshness;
 use crate::store::{Move, ValidationFilter};
@@ -42,26 +42,18 @@ impl ValidationApi {
                 let (link, state) = transacting.link.unwrap_or_default();
                 return Err(ValidationError::ResellerLinkNotActive { state, link });
             };
-            // R9: the transacting partner's commercial tenant ID, never an Azure GCC one.
-            if transacting.azure_gcc_tenants.contains(&given) {
-                return Err(ValidationError::AzureGccTenant { expected: transacting_tenant });
-            }
-            if given != transacting_tenant {
-                return Err(ValidationError::UseTransactingTenant { expected: transacting_tenant });
-            }
-            // R7: only once the transacting partner holds GCC.
-            if !transacting.gcc_qualified {
-                return Err(ValidationError::PartnerNotGccQualified(transacting_tenant));
-            }
+            let rules = Transacting {
+                tenant: transacting_tenant,
+                azure_gcc_tenants: &transacting.azure_gcc_tenants,
+                gcc_qualified: transacting.gcc_qualified,
+            };
+            rules.check_submission(given)?;
             if let Some(c) = customer {
                 let (managed, _) = self.0.facts.managed(&caller, caller.tenant, c, deadline, Freshness::Fresh).await?;
                 if !managed.managed {
                     return Err(ValidationError::CustomerNotFound(convert::customer_name(c)));
                 }
-                // R12: the validation is of the named customer's own organization.
-                if !managed.domain.as_deref().is_some_and(|d| domain_within(d, &organization.domain)) {
-                    return Err(ValidationError::OrganizationMismatch(c));
-                }
+                check_named_customer(c, managed.domain.as_deref(), &organization)?;
             }
             let partner_contact_email =
                 convert::parse_optional_email("customer_validation.partner_contact_email", &v.partner_contact_email)?;
@@ -217,9 +209,8 @@ impl ValidationApi {
         transition: Transition,
     ) -> Result<pb::CustomerValidation, ValidationError> {
         let id = parse_name("name", name, "customerValidations")?.to_owned();
-        // A reviewer never decides a validation its own tenant submitted or transacts for.
-        if self.0.store.validation(&id).await?.is_some_and(|v| v.visible_to(caller.tenant)) {
-            return Err(ValidationError::ReviewerIsParty);
+        if let Some(v) = self.0.store.validation(&id).await? {
+            v.check_reviewer(caller.tenant)?;
         }
         let key = IdempotencyKey::new(caller.tenant.to_string(), method, request_id, body)?;
         let now = self.now();

@@ -7,6 +7,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::organization::{Eligibility, Organization};
+use super::refusal::Refusal;
 
 /// The special qualification an applied validation code gives a customer (R12).
 pub const GCC_SPECIAL_QUALIFICATION: &str = "Government Community Cloud";
@@ -156,15 +157,6 @@ pub struct ValidationCode {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Why a validation code may not qualify a customer (R12).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodeRefusal {
-    Spent,
-    Expired,
-    /// The customer's domain is not the validated organization's domain or below it.
-    OrganizationMismatch,
-}
-
 /// Whether `domain` is `organization` or a subdomain of it (R12): `it.agency.gov` is
 /// within `agency.gov`; `evilagency.gov` and `agency.gov.evil.example` are not.
 pub fn domain_within(domain: &str, organization: &str) -> bool {
@@ -176,15 +168,15 @@ pub fn domain_within(domain: &str, organization: &str) -> bool {
 impl ValidationCode {
     /// R12: whether this code may qualify a customer whose domain is `customer_domain`
     /// at `now`. The use itself is taken atomically by the store.
-    pub fn check_use(&self, customer_domain: &str, now: DateTime<Utc>) -> Result<(), CodeRefusal> {
+    pub fn check_use(&self, customer_domain: &str, now: DateTime<Utc>) -> Result<(), Refusal> {
         if self.expires_at.is_some_and(|e| e <= now) {
-            return Err(CodeRefusal::Expired);
+            return Err(Refusal::CodeExpired { code: self.code.clone() });
         }
         if !domain_within(customer_domain, &self.organization_domain) {
-            return Err(CodeRefusal::OrganizationMismatch);
+            return Err(Refusal::CodeOrganizationMismatch { code: self.code.clone() });
         }
         if self.remaining_uses <= 0 {
-            return Err(CodeRefusal::Spent);
+            return Err(Refusal::CodeSpent { code: self.code.clone() });
         }
         Ok(())
     }
@@ -280,9 +272,13 @@ mod tests {
             expires_at: Some(now + chrono::Duration::days(1)),
         };
         assert_eq!(code.check_use("it.agency.gov", now), Ok(()));
-        assert_eq!(code.check_use("other.gov", now), Err(CodeRefusal::OrganizationMismatch));
-        assert_eq!(code.check_use("agency.gov", now + chrono::Duration::days(1)), Err(CodeRefusal::Expired));
-        let spent = ValidationCode { remaining_uses: 0, ..code };
-        assert_eq!(spent.check_use("agency.gov", now), Err(CodeRefusal::Spent));
+        let named = || code.code.clone();
+        assert_eq!(code.check_use("other.gov", now), Err(Refusal::CodeOrganizationMismatch { code: named() }));
+        assert_eq!(
+            code.check_use("agency.gov", now + chrono::Duration::days(1)),
+            Err(Refusal::CodeExpired { code: named() })
+        );
+        let spent = ValidationCode { remaining_uses: 0, ..code.clone() };
+        assert_eq!(spent.check_use("agency.gov", now), Err(Refusal::CodeSpent { code: named() }));
     }
 }
