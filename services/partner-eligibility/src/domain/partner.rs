@@ -100,6 +100,20 @@ impl NewPartner {
         }
         Ok(())
     }
+
+    /// The enrolled partner, holding no qualification yet.
+    pub fn into_partner(self, tenant: TenantId, now: DateTime<Utc>) -> Partner {
+        Partner {
+            tenant,
+            legal_name: self.legal_name,
+            partner_type: self.partner_type,
+            azure_gcc_tenant: self.azure_gcc_tenant,
+            indirect_provider: self.indirect_provider,
+            qualifications: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 /// Who transacts for a partner (R7, R9 downstream).

@@ -124,6 +124,35 @@ impl NewValidation {
     }
 }
 
+impl NewValidation {
+    /// The submission of `partner` as a validation waiting for review (R4), due at `due`.
+    pub fn into_pending(
+        self,
+        id: String,
+        partner: TenantId,
+        now: DateTime<Utc>,
+        due: DateTime<Utc>,
+    ) -> PartnerValidation {
+        PartnerValidation {
+            id,
+            partner,
+            tenant_id: self.tenant_id,
+            basis: self.basis,
+            contact_email: self.contact_email,
+            details: self.details,
+            state: ValidationState::PendingReview,
+            due_at: due,
+            information_request: None,
+            information_response: None,
+            rejection_reason: None,
+            reviewer: None,
+            submitted_at: now,
+            decided_at: None,
+            updated_at: now,
+        }
+    }
+}
+
 /// A stored partner validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartnerValidation {
