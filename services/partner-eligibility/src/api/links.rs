@@ -10,7 +10,8 @@ use gcc_platform::{Caller, Problem, Role};
 use gcc_proto::partner as pb;
 use tonic::{Request, Response, Status};
 
-use super::{ADMINS, PartnerApi, READERS, caller_of, check_len, convert};
+use super::validations::check_len;
+use super::{ADMINS, PartnerApi, READERS, caller_of, convert};
 use crate::domain::{LinkMove, ResellerLink, Side};
 use crate::error::{DOMAIN, PartnerError};
 use crate::store::NewLink;
