@@ -1,6 +1,7 @@
 //! Every way a customer-validation call can fail, and one exhaustive mapping to the wire
 //! (`ErrorInfo` in domain `gcc.validation.v1`).
 
+use gcc_platform::names::{CustomerName, CustomerValidationName, PartnerName, ValidationCodeName};
 use gcc_platform::{Problem, TenantId};
 use tonic::Code;
 
@@ -59,10 +60,10 @@ impl ValidationError {
             Self::Refused(Refusal::PartnerNotGccQualified(t)) => contact(
                 Problem::precondition(
                     "PARTNER_NOT_GCC_QUALIFIED",
-                    format!("partners/{t}"),
+                    PartnerName::new(t).to_string(),
                     "the transacting partner must hold Government_community_cloud before submitting customers (R7)",
                 )
-                .with_meta("transacting_partner", format!("partners/{t}")),
+                .with_meta("transacting_partner", PartnerName::new(t).to_string()),
             ),
             Self::Refused(Refusal::UseTransactingTenant { expected }) => contact(
                 Problem::invalid_field(
@@ -96,7 +97,8 @@ impl ValidationError {
                 )
             }
             Self::AlreadyOpen(id) => {
-                let name = if id.is_empty() { String::new() } else { format!("customerValidations/{id}") };
+                let name =
+                    if id.is_empty() { String::new() } else { CustomerValidationName::new(id.clone()).to_string() };
                 Problem::precondition(
                     "VALIDATION_ALREADY_OPEN",
                     name.clone(),
@@ -106,25 +108,25 @@ impl ValidationError {
             }
             Self::Refused(Refusal::OrganizationMismatch(t)) => Problem::precondition(
                 "CUSTOMER_ORGANIZATION_MISMATCH",
-                format!("customers/{t}"),
+                CustomerName::new(t).to_string(),
                 "the customer's domain is not the organization's domain or a subdomain of it (R12)",
             )
-            .with_meta("customer", format!("customers/{t}")),
+            .with_meta("customer", CustomerName::new(t).to_string()),
             Self::Refused(Refusal::CodeExpired { code }) => contact(
                 Problem::precondition(
                     "VALIDATION_CODE_EXPIRED",
-                    format!("validationCodes/{code}"),
+                    ValidationCodeName::new(code.clone()).to_string(),
                     "this validation code has expired: submit a new validation (R12)",
                 )
-                .with_meta("validation_code", format!("validationCodes/{code}")),
+                .with_meta("validation_code", ValidationCodeName::new(code.clone()).to_string()),
             ),
             Self::Refused(Refusal::CodeOrganizationMismatch { code }) => Problem::precondition(
                 "VALIDATION_CODE_ORGANIZATION_MISMATCH",
-                format!("validationCodes/{code}"),
+                ValidationCodeName::new(code.clone()).to_string(),
                 "a validation code qualifies only the validated organization: the customer's domain must be its \
                  domain or a subdomain of it (R12)",
             )
-            .with_meta("validation_code", format!("validationCodes/{code}")),
+            .with_meta("validation_code", ValidationCodeName::new(code.clone()).to_string()),
             Self::Refused(Refusal::ReviewerIsParty) => Problem::new(
                 Code::PermissionDenied,
                 "REVIEWER_IS_PARTY",
@@ -132,16 +134,16 @@ impl ValidationError {
             ),
             Self::Refused(Refusal::CodeSpent { code }) => Problem::precondition(
                 "VALIDATION_CODE_SPENT",
-                format!("validationCodes/{code}"),
+                ValidationCodeName::new(code.clone()).to_string(),
                 "this validation code has no use left",
             )
-            .with_meta("validation_code", format!("validationCodes/{code}")),
+            .with_meta("validation_code", ValidationCodeName::new(code.clone()).to_string()),
             Self::AlreadyQualified(t) => Problem::precondition(
                 "CUSTOMER_ALREADY_QUALIFIED",
-                format!("customers/{t}"),
+                CustomerName::new(t).to_string(),
                 "the customer already holds Government Community Cloud",
             )
-            .with_meta("customer", format!("customers/{t}")),
+            .with_meta("customer", CustomerName::new(t).to_string()),
             Self::Refused(Refusal::TransitionNotAllowed { from, action }) => Problem::precondition(
                 "TRANSITION_NOT_ALLOWED",
                 "state",

@@ -1,6 +1,7 @@
 //! Every way a partner-eligibility call can fail, and one exhaustive mapping to the
 //! wire (`Problem` → `tonic::Status` with `ErrorInfo` in domain `gcc.partner.v1`).
 
+use gcc_platform::names::{PartnerName, PartnerValidationName, ResellerLinkName};
 use gcc_platform::{Problem, TenantId};
 use tonic::Code;
 
@@ -63,17 +64,17 @@ impl PartnerError {
             }
             Self::ProviderNotEnrolled(t) => Problem::precondition(
                 "INDIRECT_PROVIDER_NOT_ENROLLED",
-                format!("partners/{t}"),
+                PartnerName::new(t).to_string(),
                 "the indirect provider must be an enrolled indirect provider",
             )
-            .with_meta("indirect_provider", format!("partners/{t}")),
+            .with_meta("indirect_provider", PartnerName::new(t).to_string()),
             Self::NotEnrolled => contact(Problem::precondition(
                 "PARTNER_NOT_ENROLLED",
                 "partner",
                 "enroll in the CSP program before requesting GCC validation (R1)",
             )),
             Self::Refused(Refusal::IndirectReseller { provider }) => {
-                let provider = provider.map(|t| format!("partners/{t}")).unwrap_or_default();
+                let provider = provider.map(|t| PartnerName::new(t).to_string()).unwrap_or_default();
                 contact(
                     Problem::precondition(
                         "INDIRECT_RESELLER_CANNOT_SUBMIT",
@@ -103,10 +104,10 @@ impl PartnerError {
             ),
             Self::AlreadyOpen(id) => Problem::precondition(
                 "VALIDATION_ALREADY_OPEN",
-                format!("partnerValidations/{id}"),
+                PartnerValidationName::new(id.clone()).to_string(),
                 "a validation of this partner is already under review",
             )
-            .with_meta("partner_validation", format!("partnerValidations/{id}")),
+            .with_meta("partner_validation", PartnerValidationName::new(id.clone()).to_string()),
             Self::Refused(Refusal::TransitionNotAllowed { from, action }) => Problem::precondition(
                 "TRANSITION_NOT_ALLOWED",
                 "state",
@@ -115,7 +116,7 @@ impl PartnerError {
             .with_meta("state", from.as_str()),
             Self::LinkNotFound(name) => Problem::not_found("RESELLER_LINK_NOT_FOUND", &name),
             Self::LinkAlreadyOpen(id) => {
-                let link = if id.is_empty() { String::new() } else { format!("resellerLinks/{id}") };
+                let link = if id.is_empty() { String::new() } else { ResellerLinkName::new(id.clone()).to_string() };
                 Problem::precondition(
                     "RESELLER_LINK_ALREADY_OPEN",
                     link.clone(),
@@ -136,10 +137,10 @@ impl PartnerError {
             .with_meta("state", from.as_str()),
             Self::NotAnIndirectReseller(t) => Problem::precondition(
                 "NOT_AN_INDIRECT_RESELLER",
-                format!("partners/{t}"),
+                PartnerName::new(t).to_string(),
                 "only an indirect reseller transacts through an indirect provider (R1a)",
             )
-            .with_meta("reseller", format!("partners/{t}")),
+            .with_meta("reseller", PartnerName::new(t).to_string()),
             Self::CallerNotAParty => Problem::invalid_field(
                 "reseller_link",
                 "RESELLER_LINK_CALLER_NOT_A_PARTY",

@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use gcc_platform::names::{CustomerName, PartnerName};
 use gcc_platform::time::to_timestamp;
 use gcc_platform::{Problem, Role, TenantId};
 use gcc_proto::validation as pb;
@@ -25,7 +26,7 @@ impl ValidationApi {
         self.run(&caller, "eligibility.check", &target, async {
             caller.require(AGENTS_AND_REVIEWERS)?;
             let body = req.get_ref();
-            let customer = convert::parse_tenant_name("customer", &body.customer, "customers")?;
+            let customer = CustomerName::parse("customer", &body.customer).map(|n| n.tenant())?;
             let families = convert::parse_families("offer_families", &body.offer_families)?;
             let partner = self.partner_asked(&caller, &body.partner)?;
 
@@ -84,7 +85,7 @@ impl ValidationApi {
                     _ => String::new(),
                 },
                 customer: customer_name,
-                offer_families: families.iter().map(|f| convert::family_to(*f)).collect(),
+                offer_families: families.iter().map(|f| i32::from(*f)).collect(),
                 facts_as_of: Some(to_timestamp(now - age)),
             })
         })
@@ -99,7 +100,7 @@ impl ValidationApi {
             }
             return Ok(caller.tenant);
         }
-        let partner = convert::parse_tenant_name("partner", name, "partners")?;
+        let partner = PartnerName::parse("partner", name).map(|n| n.tenant())?;
         if partner != caller.tenant && !caller.has(Role::EligibilityReviewer) {
             return Err(Problem::not_found("PARTNER_NOT_FOUND", name));
         }

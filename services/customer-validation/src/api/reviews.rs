@@ -1,7 +1,8 @@
 //! Submitting a customer for validation (R7–R9, R8a) and reviewing it (R11–R13).
 
+use gcc_platform::fields::parse_enum;
 use gcc_platform::idempotency::IdempotencyKey;
-use gcc_platform::ids::parse_name;
+use gcc_platform::names::{CustomerName, CustomerValidationName};
 use gcc_platform::paging::Page;
 use gcc_platform::{Caller, Problem, Role, TenantId};
 use gcc_proto::validation as pb;
@@ -32,7 +33,7 @@ impl ValidationApi {
             let eligibility = convert::parse_eligibility(v.eligibility, &organization)?;
             let customer = match v.customer.as_str() {
                 "" => None,
-                name => Some(convert::parse_tenant_name("customer_validation.customer", name, "customers")?),
+                name => Some(CustomerName::parse("customer_validation.customer", name).map(|n| n.tenant())?),
             };
 
             // R1a: an indirect reseller has a transacting partner only through an active link.
@@ -84,10 +85,10 @@ impl ValidationApi {
 
     /// A validation the caller may see.
     pub(super) async fn visible(&self, caller: &Caller, name: &str) -> Result<CustomerValidation, ValidationError> {
-        let id = parse_name("name", name, "customerValidations")?;
+        let id = CustomerValidationName::parse("name", name)?.into_id();
         self.0
             .store
-            .validation(id)
+            .validation(&id)
             .await?
             .filter(|v| caller.has(Role::EligibilityReviewer) || v.visible_to(caller.tenant))
             .ok_or_else(|| ValidationError::ValidationNotFound(name.to_owned()))
@@ -103,7 +104,7 @@ impl ValidationApi {
             let body = req.get_ref();
             let state = match body.state {
                 0 => None,
-                n => convert::state_from(convert::parse_enum("state", n)?),
+                n => convert::state_from(parse_enum("state", n)?),
             };
             let filter = ValidationFilter {
                 visible_to: (!caller.has(Role::EligibilityReviewer)).then_some(caller.tenant),
@@ -208,7 +209,7 @@ impl ValidationApi {
         request_id: &str,
         transition: Transition,
     ) -> Result<pb::CustomerValidation, ValidationError> {
-        let id = parse_name("name", name, "customerValidations")?.to_owned();
+        let id = CustomerValidationName::parse("name", name)?.into_id();
         if let Some(v) = self.0.store.validation(&id).await? {
             v.check_reviewer(caller.tenant)?;
         }

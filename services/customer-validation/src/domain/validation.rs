@@ -12,13 +12,7 @@ use super::refusal::Refusal;
 /// The special qualification an applied validation code gives a customer (R12).
 pub const GCC_SPECIAL_QUALIFICATION: &str = "Government Community Cloud";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum OfferFamily {
-    Office365,
-    Dynamics365,
-    Ems,
-    PowerBi,
-}
+pub use gcc_platform::OfferFamily;
 
 /// One eligibility opens all four families (R6).
 pub const GCC_FAMILIES: [OfferFamily; 4] =

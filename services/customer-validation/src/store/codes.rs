@@ -5,6 +5,7 @@ use futures::future::BoxFuture;
 use gcc_platform::audit;
 use gcc_platform::db::is_unique_violation;
 use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::names::{CustomerName, ValidationCodeName};
 use gcc_platform::paging::Page;
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId};
@@ -66,7 +67,9 @@ impl Store {
                         .map(code_from_row)
                         .transpose()?
                         .filter(|c| c.visible_to(caller.tenant))
-                        .ok_or_else(|| ValidationError::CodeNotFound(format!("validationCodes/{code}")))?;
+                        .ok_or_else(|| {
+                            ValidationError::CodeNotFound(ValidationCodeName::new(code.clone()).to_string())
+                        })?;
                     vc.check_use(&domain, now)?;
                     if qualification(conn, customer).await?.is_some() {
                         return Err(ValidationError::AlreadyQualified(customer));
@@ -160,7 +163,7 @@ pub(super) async fn grant(
         Err(e) if is_unique_violation(&e) => return Err(ValidationError::AlreadyQualified(customer)),
         other => other?,
     };
-    let target = format!("customers/{customer}");
+    let target = CustomerName::new(customer).to_string();
     let detail = serde_json::json!({ "validation_code": q.validation_code, "validation": q.validation_id });
     let topic = "gcc.validation.v1.special_qualification.granted";
     audit::record_change(conn, caller, to_micros(now), "validation_code.apply", &target, topic, detail).await?;

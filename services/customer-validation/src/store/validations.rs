@@ -5,6 +5,7 @@ use futures::future::BoxFuture;
 use gcc_platform::audit;
 use gcc_platform::db::is_unique_violation;
 use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::names::{CustomerValidationName, PartnerName};
 use gcc_platform::paging::{self, Page};
 use gcc_platform::time::to_micros;
 use gcc_platform::{Caller, TenantId, ids::new_id};
@@ -102,11 +103,9 @@ impl Store {
                         .bind(&id)
                         .fetch_optional(&mut *conn)
                         .await?;
-                    let v = row
-                        .as_ref()
-                        .map(validation_from_row)
-                        .transpose()?
-                        .ok_or_else(|| ValidationError::ValidationNotFound(format!("customerValidations/{id}")))?;
+                    let v = row.as_ref().map(validation_from_row).transpose()?.ok_or_else(|| {
+                        ValidationError::ValidationNotFound(CustomerValidationName::new(id.clone()).to_string())
+                    })?;
                     let mut effects = v.apply(&t, &caller.subject, now, due)?;
                     if let Some(issue) = effects.code {
                         let code = issue_code(conn, &effects.validation, issue.uses, now, issue.expires_at).await?;
@@ -205,9 +204,9 @@ async fn record(
     v: &CustomerValidation,
     code_expires: Option<DateTime<Utc>>,
 ) -> Result<()> {
-    let target = format!("customerValidations/{}", v.id);
+    let target = CustomerValidationName::new(v.id.clone()).to_string();
     let mut detail = serde_json::json!({
-        "partner": format!("partners/{}", v.partner),
+        "partner": PartnerName::new(v.partner).to_string(),
         "state": v.state.as_str(),
         "contact_email": v.organization.contact_email,
         "validation_code": v.validation_code,
@@ -216,7 +215,7 @@ async fn record(
     // What the e-mail notifications say and whom they go to (see `crate::notify`).
     if let Some(map) = detail.as_object_mut() {
         let text = |s: &str| serde_json::Value::String(s.to_owned());
-        map.insert("transacting_partner".into(), text(&format!("partners/{}", v.transacting)));
+        map.insert("transacting_partner".into(), text(&PartnerName::new(v.transacting).to_string()));
         map.insert("organization_name".into(), text(&v.organization.legal_name));
         map.insert("organization_domain".into(), text(&v.organization.domain));
         for (key, value) in [

@@ -10,8 +10,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use gcc_platform::audit::record_denial;
+use gcc_platform::calls::{self, Answerer};
 use gcc_platform::events::{Hub, Watchers};
+use gcc_platform::fields::parse_enum_filter;
 use gcc_platform::idempotency::IdempotencyKey;
 use gcc_platform::mail::list_notifications;
 use gcc_platform::paging::Page;
@@ -76,21 +77,16 @@ impl PartnerApi {
         target: &str,
         work: impl Future<Output = Result<T, PartnerError>>,
     ) -> Result<Response<T>, Status> {
-        match work.await {
-            Ok(v) => Ok(Response::new(v)),
-            Err(e) => {
-                let problem = e.into_problem(&self.0.eligibility_contact);
-                if problem.is_denial() {
-                    record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
-                }
-                Err(problem.into_status(DOMAIN))
-            }
-        }
+        let help = &self.0.eligibility_contact;
+        // The clock is read up front: the same instant stamps a denial's audit entry.
+        Answerer { domain: DOMAIN, db: self.0.store.db() }
+            .run(caller, to_micros(self.now()), (action, target), work, |e: PartnerError| e.into_problem(help))
+            .await
     }
 }
 
 fn caller_of<T>(req: &Request<T>) -> Result<Caller, Status> {
-    Caller::of(req).map_err(|p| p.into_status(DOMAIN))
+    calls::caller_of(DOMAIN, req)
 }
 
 #[tonic::async_trait]
@@ -140,7 +136,7 @@ impl PartnerEligibilityService for PartnerApi {
         self.run(&caller, "partner.list", "partners", async {
             caller.require(READERS)?;
             let body = req.get_ref();
-            let partner_type = convert::parse_enum_filter::<pb::PartnerType>("partner_type", body.partner_type)?
+            let partner_type = parse_enum_filter::<pb::PartnerType>("partner_type", body.partner_type)?
                 .and_then(convert::partner_type_from);
             let visible_to = (!caller.has(Role::EligibilityReviewer)).then_some(caller.tenant);
             let filter = format!("{visible_to:?}/{partner_type:?}");

@@ -1,8 +1,9 @@
 //! Partner validations on the wire: submit (R1–R3), read, list and review (R4, R5).
 
 use gcc_platform::audit::record_reviewer_read;
+use gcc_platform::fields::parse_enum_filter;
 use gcc_platform::idempotency::IdempotencyKey;
-use gcc_platform::ids::parse_name;
+use gcc_platform::names::PartnerValidationName;
 use gcc_platform::time::to_micros;
 use gcc_platform::{Caller, Problem, Role};
 use gcc_proto::partner as pb;
@@ -34,7 +35,7 @@ impl PartnerApi {
             _ => (REVIEWERS, None),
         };
         caller.require(roles)?;
-        let id = parse_name("name", name, "partnerValidations")?.to_owned();
+        let id = PartnerValidationName::parse("name", name)?.into_id();
         // A reviewer never decides a validation of its own organization.
         if owner.is_none()
             && let Some(v) = self.0.store.validation(&id).await?
@@ -60,10 +61,10 @@ impl PartnerApi {
         caller: &Caller,
         name: &str,
     ) -> Result<PartnerValidation, PartnerError> {
-        let id = parse_name("name", name, "partnerValidations")?;
+        let id = PartnerValidationName::parse("name", name)?.into_id();
         self.0
             .store
-            .validation(id)
+            .validation(&id)
             .await?
             .filter(|v| caller.has(Role::EligibilityReviewer) || v.partner == caller.tenant)
             .ok_or_else(|| PartnerError::ValidationNotFound(name.to_owned()))
@@ -122,8 +123,8 @@ impl PartnerApi {
         self.run(&caller, "partner_validation.list", "partnerValidations", async {
             caller.require(READERS)?;
             let body = req.get_ref();
-            let state = convert::parse_enum_filter::<pb::partner_validation::State>("state", body.state)?
-                .and_then(convert::state_from);
+            let state =
+                parse_enum_filter::<pb::partner_validation::State>("state", body.state)?.and_then(convert::state_from);
             let requested = match body.partner.as_str() {
                 "" => None,
                 name => Some(parse_partner_name("partner", name)?),

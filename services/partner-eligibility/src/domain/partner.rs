@@ -14,13 +14,7 @@ pub const GCC_QUALIFICATION: &str = "Government_community_cloud";
 pub const GCC_FAMILIES: [OfferFamily; 4] =
     [OfferFamily::Office365, OfferFamily::Dynamics365, OfferFamily::Ems, OfferFamily::PowerBi];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OfferFamily {
-    Office365,
-    Dynamics365,
-    Ems,
-    PowerBi,
-}
+pub use gcc_platform::OfferFamily;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PartnerType {

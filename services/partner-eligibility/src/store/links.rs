@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 use gcc_platform::audit;
 use gcc_platform::db::{corrupt_column as corrupt, is_unique_violation, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::names::{PartnerName, ResellerLinkName};
 use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId, ids::new_id};
@@ -88,7 +89,7 @@ impl Store {
                     let link = fetch_link(conn, &id).await?;
                     let (link, side) = link
                         .and_then(|l| l.side_of(caller.tenant).map(|s| (l, s)))
-                        .ok_or_else(|| PartnerError::LinkNotFound(format!("resellerLinks/{id}")))?;
+                        .ok_or_else(|| PartnerError::LinkNotFound(ResellerLinkName::new(id.clone()).to_string()))?;
                     // An invited tenant accepts by enrolling, or after it has enrolled.
                     if m == LinkMove::Approve
                         && side == Side::Reseller
@@ -239,10 +240,10 @@ async fn record(
     action: &str,
     l: &ResellerLink,
 ) -> Result<()> {
-    let target = format!("resellerLinks/{}", l.id);
+    let target = ResellerLinkName::new(l.id.clone()).to_string();
     let detail = serde_json::json!({
-        "provider": format!("partners/{}", l.provider),
-        "reseller": format!("partners/{}", l.reseller),
+        "provider": PartnerName::new(l.provider).to_string(),
+        "reseller": PartnerName::new(l.reseller).to_string(),
         "state": l.state.as_str(),
         "opened_by": l.opened_by.as_str(),
         "ended_by": l.ended_by.map(Side::as_str),

@@ -6,6 +6,7 @@ use gcc_platform::audit;
 use gcc_platform::db::is_unique_violation;
 use gcc_platform::db::{corrupt_column as corrupt, opt_tenant_column as opt_tenant, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::names::PartnerName;
 use gcc_platform::paging::Page;
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId};
@@ -60,7 +61,7 @@ impl Store {
                     Err(e) if is_unique_violation(&e) => return Err(PartnerError::AlreadyEnrolled),
                     other => other?,
                 };
-                let target = format!("partners/{}", partner.tenant);
+                let target = PartnerName::new(partner.tenant).to_string();
                 let detail = serde_json::json!({ "partner_type": partner.partner_type.as_str(), "legal_name": partner.legal_name });
                 audit::record_change(conn, &caller, to_micros(now), "partner.enroll", &target, "gcc.partner.v1.partner.enrolled", detail).await?;
                 // R1a: naming a provider asks it for a link; the reseller transacts through

@@ -6,6 +6,7 @@ use gcc_platform::audit;
 use gcc_platform::db::is_unique_violation;
 use gcc_platform::db::{corrupt_column as corrupt, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::names::{PartnerName, PartnerValidationName};
 use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId, ids::new_id};
@@ -114,7 +115,7 @@ impl Store {
             move |conn: &mut AnyConnection| -> BoxFuture<'_, Result<PartnerValidation>> {
                 Box::pin(async move {
                     let Move { id, owner, transition: t, due } = change;
-                    let name = format!("partnerValidations/{id}");
+                    let name = PartnerValidationName::new(id.clone()).to_string();
                     let v = fetch_validation(conn, &id)
                         .await?
                         .filter(|v| owner.is_none_or(|o| o == v.partner))
@@ -182,9 +183,9 @@ async fn record_change(
     action: &str,
     v: &PartnerValidation,
 ) -> Result<()> {
-    let target = format!("partnerValidations/{}", v.id);
+    let target = PartnerValidationName::new(v.id.clone()).to_string();
     let detail = serde_json::json!({
-        "partner": format!("partners/{}", v.partner),
+        "partner": PartnerName::new(v.partner).to_string(),
         "state": v.state.as_str(),
         "contact_email": v.contact_email.as_str(),
         "due_time": v.due_at.to_rfc3339(),
