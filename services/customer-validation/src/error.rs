@@ -46,6 +46,7 @@ impl From<Refusal> for ValidationError {
 }
 
 impl ValidationError {
+    // One exhaustive match, so that every failure's wire form is read in one place.
     pub fn into_problem(self, help: &str) -> Problem {
         let contact = |p: Problem| p.with_help("Questions about GCC validation: the eligibility team", help);
         match self {

@@ -59,6 +59,7 @@ impl FactSource {
     }
 
     /// The transacting partner of `partner`, or `None` when it is not enrolled.
+    #[tracing::instrument(name = "facts.transacting", skip_all, fields(tenant = %caller.tenant, partner = %partner, ?freshness), err(Debug, level = "info"))]
     pub async fn transacting(
         &self,
         caller: &Caller,
@@ -118,6 +119,7 @@ impl FactSource {
     }
 
     /// Whether `partner` manages `customer`, directly or as the indirect provider.
+    #[tracing::instrument(name = "facts.managed", skip_all, fields(tenant = %caller.tenant, partner = %partner, customer = %customer, ?freshness), err(Debug, level = "info"))]
     pub async fn managed(
         &self,
         caller: &Caller,

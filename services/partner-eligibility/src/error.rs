@@ -54,6 +54,7 @@ impl From<Refusal> for PartnerError {
 impl PartnerError {
     /// The wire form. `help` is the eligibility contact, linked from refusals that are
     /// questions about the validation process.
+    // One exhaustive match, so that every failure's wire form is read in one place.
     pub fn into_problem(self, help: &str) -> Problem {
         let contact = |p: Problem| p.with_help("Questions about GCC validation: the eligibility team", help);
         match self {

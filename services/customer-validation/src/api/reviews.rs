@@ -36,19 +36,7 @@ impl ValidationApi {
                 name => Some(CustomerName::parse("customer_validation.customer", name).map(|n| n.tenant())?),
             };
 
-            // R1a: an indirect reseller has a transacting partner only through an active link.
-            let (transacting, _) = self.0.facts.transacting(&caller, caller.tenant, deadline, Freshness::Fresh).await?;
-            let transacting = transacting.ok_or(ValidationError::PartnerNotEnrolled)?;
-            let Some(transacting_tenant) = transacting.tenant else {
-                let (link, state) = transacting.link.unwrap_or_default();
-                return Err(ValidationError::ResellerLinkNotActive { state, link });
-            };
-            let rules = Transacting {
-                tenant: transacting_tenant,
-                azure_gcc_tenants: &transacting.azure_gcc_tenants,
-                gcc_qualified: transacting.gcc_qualified,
-            };
-            rules.check_submission(given)?;
+            let transacting_tenant = self.transacting_for(&caller, given, deadline).await?;
             if let Some(c) = customer {
                 let (managed, _) = self.0.facts.managed(&caller, caller.tenant, c, deadline, Freshness::Fresh).await?;
                 if !managed.managed {
@@ -81,6 +69,29 @@ impl ValidationApi {
             Ok(convert::validation(&v))
         })
         .await
+    }
+
+    /// The caller's transacting partner, which `given` must name (R1a, R7, R9).
+    async fn transacting_for(
+        &self,
+        caller: &Caller,
+        given: TenantId,
+        deadline: std::time::Duration,
+    ) -> Result<TenantId, ValidationError> {
+        // R1a: an indirect reseller has a transacting partner only through an active link.
+        let (transacting, _) = self.0.facts.transacting(caller, caller.tenant, deadline, Freshness::Fresh).await?;
+        let transacting = transacting.ok_or(ValidationError::PartnerNotEnrolled)?;
+        let Some(tenant) = transacting.tenant else {
+            let (link, state) = transacting.link.unwrap_or_default();
+            return Err(ValidationError::ResellerLinkNotActive { state, link });
+        };
+        let rules = Transacting {
+            tenant,
+            azure_gcc_tenants: &transacting.azure_gcc_tenants,
+            gcc_qualified: transacting.gcc_qualified,
+        };
+        rules.check_submission(given)?;
+        Ok(tenant)
     }
 
     /// A validation the caller may see.

@@ -5,7 +5,7 @@ use futures::future::BoxFuture;
 use gcc_platform::audit;
 use gcc_platform::db::is_unique_violation;
 use gcc_platform::idempotency::{self, IdempotencyKey};
-use gcc_platform::names::{CustomerName, ValidationCodeName};
+use gcc_platform::names::{CustomerName, PartnerName, ValidationCodeName};
 use gcc_platform::paging::Page;
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId};
@@ -19,6 +19,7 @@ use super::{Result, Store};
 
 impl Store {
     /// Codes the partner may pick (R10, R12), in code order.
+    #[tracing::instrument(name = "store.codes", skip_all, fields(partner = %PartnerName::new(partner)), err(level = "info"))]
     pub async fn codes(
         &self,
         partner: TenantId,
@@ -42,6 +43,7 @@ impl Store {
 
     /// R12: takes one use of `code`, atomically, and qualifies `customer`, whose domain
     /// is `customer_domain`.
+    #[tracing::instrument(name = "store.apply_code", skip_all, fields(tenant = %caller.tenant, customer = %CustomerName::new(customer.0)), err(level = "info"))]
     pub async fn apply_code(
         &self,
         caller: &Caller,
@@ -82,6 +84,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "store.special_qualification", skip_all, fields(resource = %CustomerName::new(customer)), err(level = "info"))]
     pub async fn special_qualification(&self, customer: TenantId) -> Result<Option<SpecialQualification>> {
         let mut conn = self.db.reader().acquire().await?;
         qualification(&mut conn, customer).await

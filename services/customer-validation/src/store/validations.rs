@@ -5,7 +5,7 @@ use futures::future::BoxFuture;
 use gcc_platform::audit;
 use gcc_platform::db::is_unique_violation;
 use gcc_platform::idempotency::{self, IdempotencyKey};
-use gcc_platform::names::{CustomerValidationName, PartnerName};
+use gcc_platform::names::{CustomerName, CustomerValidationName, PartnerName};
 use gcc_platform::paging::{self, Page};
 use gcc_platform::time::to_micros;
 use gcc_platform::{Caller, TenantId, ids::new_id};
@@ -19,6 +19,7 @@ use super::rows::{json, validation_from_row};
 use super::{Move, Result, Store, ValidationFilter};
 
 impl Store {
+    #[tracing::instrument(name = "store.submit", skip_all, fields(tenant = %caller.tenant), err(level = "info"))]
     pub async fn submit(
         &self,
         caller: &Caller,
@@ -61,6 +62,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "store.validation", skip_all, fields(resource = %CustomerValidationName::new(id)), err(level = "info"))]
     pub async fn validation(&self, id: &str) -> Result<Option<CustomerValidation>> {
         let row = sqlx::query("SELECT * FROM customer_validations WHERE id = $1")
             .bind(id)
@@ -69,6 +71,7 @@ impl Store {
         row.as_ref().map(validation_from_row).transpose()
     }
 
+    #[tracing::instrument(name = "store.list", skip_all, fields(visible_to = ?f.visible_to, state = ?f.state), err(level = "info"))]
     pub async fn list(&self, f: &ValidationFilter, page: &Page) -> Result<Vec<CustomerValidation>> {
         let sql = list_sql(f);
         let rows = sqlx::query(AssertSqlSafe(sql))
@@ -84,6 +87,7 @@ impl Store {
     }
 
     /// R11–R13: moves a review; approval issues the validation code.
+    #[tracing::instrument(name = "store.transition", skip_all, fields(tenant = %caller.tenant, resource = %CustomerValidationName::new(change.id.as_str()), action = change.transition.action()), err(level = "info"))]
     pub async fn transition(
         &self,
         caller: &Caller,
@@ -128,6 +132,7 @@ impl Store {
 
     /// The gate's local facts: whether the customer holds GCC, and whether one of its
     /// validations is under review. One round trip.
+    #[tracing::instrument(name = "store.customer_status", skip_all, fields(resource = %CustomerName::new(customer)), err(level = "info"))]
     pub async fn customer_status(&self, customer: TenantId) -> Result<(bool, bool)> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM special_qualifications WHERE customer_tenant = $1) AS qualified, \

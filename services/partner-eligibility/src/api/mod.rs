@@ -230,17 +230,7 @@ impl PartnerEligibilityService for PartnerApi {
         &self,
         req: Request<pb::WatchPartnerValidationRequest>,
     ) -> Result<Response<Self::WatchPartnerValidationStream>, Status> {
-        let caller = caller_of(&req)?;
-        let name = req.get_ref().name.clone();
-        // Subscribe before reading, so that no change between the two is missed.
-        let changes = self.0.hub.subscribe();
-        self.run(&caller, "partner_validation.watch", &name, async {
-            caller.require(READERS)?;
-            let slot = self.0.watchers.admit(caller.tenant)?;
-            let current = self.visible_validation(&caller, &name).await?;
-            Ok(watch::stream(slot, self.0.store.clone(), current, changes))
-        })
-        .await
+        self.watch_validation(req).await
     }
 
     async fn create_reseller_link(

@@ -9,7 +9,7 @@ use gcc_platform::{Caller, Problem, Role};
 use gcc_proto::partner as pb;
 use tonic::{Request, Response, Status};
 
-use super::{ADMINS, PartnerApi, READERS, REVIEWERS, caller_of, convert, parse_partner_name, partner_name};
+use super::{ADMINS, PartnerApi, READERS, REVIEWERS, caller_of, convert, parse_partner_name, partner_name, watch};
 use crate::domain::{PartnerValidation, Transition};
 use crate::error::PartnerError;
 use crate::store::{Move, ValidationFilter};
@@ -232,6 +232,23 @@ impl PartnerApi {
                 Transition::ProvideInformation { answer },
             )
             .await
+        })
+        .await
+    }
+
+    pub(super) async fn watch_validation(
+        &self,
+        req: Request<pb::WatchPartnerValidationRequest>,
+    ) -> Result<Response<watch::ValidationStream>, Status> {
+        let caller = caller_of(&req)?;
+        let name = req.get_ref().name.clone();
+        // Subscribe before reading, so that no change between the two is missed.
+        let changes = self.0.hub.subscribe();
+        self.run(&caller, "partner_validation.watch", &name, async {
+            caller.require(READERS)?;
+            let slot = self.0.watchers.admit(caller.tenant)?;
+            let current = self.visible_validation(&caller, &name).await?;
+            Ok(watch::stream(slot, self.0.store.clone(), current, changes))
         })
         .await
     }

@@ -28,6 +28,7 @@ pub struct NewLink {
 
 impl Store {
     /// Opens a link: an invitation by the provider or a request by the reseller.
+    #[tracing::instrument(name = "store.create_link", skip_all, fields(tenant = %caller.tenant), err(level = "info"))]
     pub async fn create_link(
         &self,
         caller: &Caller,
@@ -71,6 +72,7 @@ impl Store {
     }
 
     /// Approves or ends the link `id` on behalf of the caller's side.
+    #[tracing::instrument(name = "store.move_link", skip_all, fields(tenant = %caller.tenant, resource = %ResellerLinkName::new(id.as_str()), action = m.action()), err(level = "info"))]
     pub async fn move_link(
         &self,
         caller: &Caller,
@@ -107,12 +109,14 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "store.link", skip_all, fields(resource = %ResellerLinkName::new(id)), err(level = "info"))]
     pub async fn link(&self, id: &str) -> Result<Option<ResellerLink>> {
         let mut conn = self.db().reader().acquire().await?;
         fetch_link(&mut conn, id).await
     }
 
     /// Links in creation order; `party` limits them to those of one partner, either side.
+    #[tracing::instrument(name = "store.list_links", skip_all, fields(party = ?party), err(level = "info"))]
     pub async fn list_links(
         &self,
         party: Option<TenantId>,

@@ -21,6 +21,7 @@ use super::{Result, Store};
 
 impl Store {
     /// R1: enrolls the caller's organization.
+    #[tracing::instrument(name = "store.enroll", skip_all, fields(tenant = %caller.tenant), err(level = "info"))]
     pub async fn enroll(
         &self,
         caller: &Caller,
@@ -77,6 +78,7 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "store.partner", skip_all, fields(resource = %PartnerName::new(tenant)), err(level = "info"))]
     pub async fn partner(&self, tenant: TenantId) -> Result<Option<Partner>> {
         let mut conn = self.db.reader().acquire().await?;
         fetch_partner(&mut conn, tenant).await
@@ -84,6 +86,7 @@ impl Store {
 
     /// Partners in tenant-ID order; `visible_to` limits them to a partner and its
     /// indirect resellers.
+    #[tracing::instrument(name = "store.list_partners", skip_all, fields(visible_to = ?visible_to), err(level = "info"))]
     pub async fn list_partners(
         &self,
         visible_to: Option<TenantId>,
@@ -105,6 +108,7 @@ impl Store {
 
     /// Who transacts for `tenant` (R1a, R7): the partner and, for an indirect reseller,
     /// its current link and, while that link is active, its provider.
+    #[tracing::instrument(name = "store.transacting_partner", skip_all, fields(resource = %PartnerName::new(tenant)), err(level = "info"))]
     pub async fn transacting_partner(&self, tenant: TenantId) -> Result<Option<TransactingPartner>> {
         let mut conn = self.db.reader().acquire().await?;
         let Some(partner) = fetch_partner(&mut conn, tenant).await? else {

@@ -20,6 +20,7 @@ use super::{Move, Result, Store, ValidationFilter, fetch_partner};
 
 impl Store {
     /// R1–R4: submits the caller's validation, due in two business days (`due`).
+    #[tracing::instrument(name = "store.submit_validation", skip_all, fields(tenant = %caller.tenant), err(level = "info"))]
     pub async fn submit_validation(
         &self,
         caller: &Caller,
@@ -65,11 +66,13 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "store.validation", skip_all, fields(resource = %PartnerValidationName::new(id)), err(level = "info"))]
     pub async fn validation(&self, id: &str) -> Result<Option<PartnerValidation>> {
         let mut conn = self.db.reader().acquire().await?;
         fetch_validation(&mut conn, id).await
     }
 
+    #[tracing::instrument(name = "store.list_validations", skip_all, fields(partner = ?filter.partner, state = ?filter.state), err(level = "info"))]
     pub async fn list_validations(&self, filter: &ValidationFilter, page: &Page) -> Result<Vec<PartnerValidation>> {
         // The leads pick an index to walk in id order; the rest re-checks every filter.
         let leads: &[&str] = match filter {
@@ -100,6 +103,7 @@ impl Store {
     }
 
     /// R4/R5: moves a review.
+    #[tracing::instrument(name = "store.transition", skip_all, fields(tenant = %caller.tenant, resource = %PartnerValidationName::new(change.id.as_str()), action = change.transition.action()), err(level = "info"))]
     pub async fn transition(
         &self,
         caller: &Caller,
