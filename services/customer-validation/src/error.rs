@@ -1,10 +1,11 @@
 //! Every way a customer-validation call can fail, and one exhaustive mapping to the wire
 //! (`ErrorInfo` in domain `gcc.validation.v1`).
 
+use gcc_platform::names::{CustomerName, CustomerValidationName, PartnerName, ValidationCodeName};
 use gcc_platform::{Problem, TenantId};
 use tonic::Code;
 
-use crate::domain::{CodeRefusal, ValidationState};
+use crate::domain::Refusal;
 
 pub const DOMAIN: &str = "gcc.validation.v1";
 
@@ -18,28 +19,14 @@ pub enum ValidationError {
     CustomerNotFound(String),
     #[error("the caller is not an enrolled partner")]
     PartnerNotEnrolled,
-    #[error("the transacting partner {0} does not hold GCC")]
-    PartnerNotGccQualified(TenantId),
-    #[error("use the transacting partner's tenant ID {expected}")]
-    UseTransactingTenant { expected: TenantId },
-    #[error("an Azure GCC tenant ID was given; use {expected}")]
-    AzureGccTenant { expected: TenantId },
-    #[error("validation code {0} has no use left")]
-    CodeSpent(String),
     #[error("customer {0} already holds GCC")]
     AlreadyQualified(TenantId),
     #[error("the reseller link {link} is {state}")]
     ResellerLinkNotActive { state: String, link: String },
     #[error("a validation of this organization is already open: {0}")]
     AlreadyOpen(String),
-    #[error("customer {0}'s domain is not the organization's")]
-    OrganizationMismatch(TenantId),
-    #[error("validation code {code} refused: {refusal:?}")]
-    CodeRefused { code: String, refusal: CodeRefusal },
-    #[error("a reviewer may not decide a validation its own tenant is party to")]
-    ReviewerIsParty,
-    #[error("{action} is not allowed in state {from:?}")]
-    TransitionNotAllowed { from: ValidationState, action: &'static str },
+    #[error("refused by a rule: {0:?}")]
+    Refused(Refusal),
     #[error("{}: {}", .0.reason, .0.message)]
     Problem(Problem),
     #[error("storage: {0}")]
@@ -52,7 +39,14 @@ impl From<Problem> for ValidationError {
     }
 }
 
+impl From<Refusal> for ValidationError {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
+    }
+}
+
 impl ValidationError {
+    // One exhaustive match, so that every failure's wire form is read in one place.
     pub fn into_problem(self, help: &str) -> Problem {
         let contact = |p: Problem| p.with_help("Questions about GCC validation: the eligibility team", help);
         match self {
@@ -64,15 +58,15 @@ impl ValidationError {
                 "partner",
                 "enroll in the CSP program and get GCC approval first (R1, R7)",
             )),
-            Self::PartnerNotGccQualified(t) => contact(
+            Self::Refused(Refusal::PartnerNotGccQualified(t)) => contact(
                 Problem::precondition(
                     "PARTNER_NOT_GCC_QUALIFIED",
-                    format!("partners/{t}"),
+                    PartnerName::new(t).to_string(),
                     "the transacting partner must hold Government_community_cloud before submitting customers (R7)",
                 )
-                .with_meta("transacting_partner", format!("partners/{t}")),
+                .with_meta("transacting_partner", PartnerName::new(t).to_string()),
             ),
-            Self::UseTransactingTenant { expected } => contact(
+            Self::Refused(Refusal::UseTransactingTenant { expected }) => contact(
                 Problem::invalid_field(
                     "customer_validation.partner_tenant_id",
                     "USE_TRANSACTING_PARTNER_TENANT_ID",
@@ -80,7 +74,7 @@ impl ValidationError {
                 )
                 .with_meta("expected_tenant_id", expected),
             ),
-            Self::AzureGccTenant { expected } => contact(
+            Self::Refused(Refusal::AzureGccTenant { expected }) => contact(
                 Problem::invalid_field(
                     "customer_validation.partner_tenant_id",
                     "AZURE_GCC_TENANT_ID_NOT_ALLOWED",
@@ -104,7 +98,8 @@ impl ValidationError {
                 )
             }
             Self::AlreadyOpen(id) => {
-                let name = if id.is_empty() { String::new() } else { format!("customerValidations/{id}") };
+                let name =
+                    if id.is_empty() { String::new() } else { CustomerValidationName::new(id.clone()).to_string() };
                 Problem::precondition(
                     "VALIDATION_ALREADY_OPEN",
                     name.clone(),
@@ -112,46 +107,45 @@ impl ValidationError {
                 )
                 .with_meta("customer_validation", name)
             }
-            Self::OrganizationMismatch(t) => Problem::precondition(
+            Self::Refused(Refusal::OrganizationMismatch(t)) => Problem::precondition(
                 "CUSTOMER_ORGANIZATION_MISMATCH",
-                format!("customers/{t}"),
+                CustomerName::new(t).to_string(),
                 "the customer's domain is not the organization's domain or a subdomain of it (R12)",
             )
-            .with_meta("customer", format!("customers/{t}")),
-            Self::CodeRefused { code, refusal: CodeRefusal::Spent } => Self::CodeSpent(code).into_problem(help),
-            Self::CodeRefused { code, refusal: CodeRefusal::Expired } => contact(
+            .with_meta("customer", CustomerName::new(t).to_string()),
+            Self::Refused(Refusal::CodeExpired { code }) => contact(
                 Problem::precondition(
                     "VALIDATION_CODE_EXPIRED",
-                    format!("validationCodes/{code}"),
+                    ValidationCodeName::new(code.clone()).to_string(),
                     "this validation code has expired: submit a new validation (R12)",
                 )
-                .with_meta("validation_code", format!("validationCodes/{code}")),
+                .with_meta("validation_code", ValidationCodeName::new(code.clone()).to_string()),
             ),
-            Self::CodeRefused { code, refusal: CodeRefusal::OrganizationMismatch } => Problem::precondition(
+            Self::Refused(Refusal::CodeOrganizationMismatch { code }) => Problem::precondition(
                 "VALIDATION_CODE_ORGANIZATION_MISMATCH",
-                format!("validationCodes/{code}"),
+                ValidationCodeName::new(code.clone()).to_string(),
                 "a validation code qualifies only the validated organization: the customer's domain must be its \
                  domain or a subdomain of it (R12)",
             )
-            .with_meta("validation_code", format!("validationCodes/{code}")),
-            Self::ReviewerIsParty => Problem::new(
+            .with_meta("validation_code", ValidationCodeName::new(code.clone()).to_string()),
+            Self::Refused(Refusal::ReviewerIsParty) => Problem::new(
                 Code::PermissionDenied,
                 "REVIEWER_IS_PARTY",
                 "a reviewer never decides a validation its own organization is party to",
             ),
-            Self::CodeSpent(code) => Problem::precondition(
+            Self::Refused(Refusal::CodeSpent { code }) => Problem::precondition(
                 "VALIDATION_CODE_SPENT",
-                format!("validationCodes/{code}"),
+                ValidationCodeName::new(code.clone()).to_string(),
                 "this validation code has no use left",
             )
-            .with_meta("validation_code", format!("validationCodes/{code}")),
+            .with_meta("validation_code", ValidationCodeName::new(code.clone()).to_string()),
             Self::AlreadyQualified(t) => Problem::precondition(
                 "CUSTOMER_ALREADY_QUALIFIED",
-                format!("customers/{t}"),
+                CustomerName::new(t).to_string(),
                 "the customer already holds Government Community Cloud",
             )
-            .with_meta("customer", format!("customers/{t}")),
-            Self::TransitionNotAllowed { from, action } => Problem::precondition(
+            .with_meta("customer", CustomerName::new(t).to_string()),
+            Self::Refused(Refusal::TransitionNotAllowed { from, action }) => Problem::precondition(
                 "TRANSITION_NOT_ALLOWED",
                 "state",
                 format!("{action} is not allowed while the validation is {}", from.as_str()),

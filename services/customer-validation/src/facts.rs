@@ -9,6 +9,7 @@
 //! once. Mutations always read fresh. A fact that cannot be read is an error
 //! (UNAVAILABLE or DEADLINE_EXCEEDED), never a verdict.
 
+use gcc_platform::names::{CustomerName, PartnerName};
 use std::time::{Duration, Instant};
 
 use gcc_client::{Connection, dependency_problem, retry_read, with_deadline};
@@ -58,6 +59,7 @@ impl FactSource {
     }
 
     /// The transacting partner of `partner`, or `None` when it is not enrolled.
+    #[tracing::instrument(name = "facts.transacting", skip_all, fields(tenant = %caller.tenant, partner = %partner, ?freshness), err(Debug, level = "info"))]
     pub async fn transacting(
         &self,
         caller: &Caller,
@@ -117,6 +119,7 @@ impl FactSource {
     }
 
     /// Whether `partner` manages `customer`, directly or as the indirect provider.
+    #[tracing::instrument(name = "facts.managed", skip_all, fields(tenant = %caller.tenant, partner = %partner, customer = %customer, ?freshness), err(Debug, level = "info"))]
     pub async fn managed(
         &self,
         caller: &Caller,
@@ -133,12 +136,12 @@ impl FactSource {
         let client = self.relationships.with_token(caller.token()).map_err(|_| Problem::internal())?;
         // A reviewer asks on a partner's behalf; a partner asks about itself.
         let partner_name =
-            if caller.has(Role::EligibilityReviewer) { format!("partners/{partner}") } else { String::new() };
+            if caller.has(Role::EligibilityReviewer) { PartnerName::new(partner).to_string() } else { String::new() };
         let read_at = Instant::now();
         let answer = retry_read(READ_ATTEMPTS, || {
             let mut c = client.relationships();
             let req = rpb::CheckCustomerManagementRequest {
-                customer: format!("customers/{customer}"),
+                customer: CustomerName::new(customer).to_string(),
                 partner: partner_name.clone(),
             };
             async move { c.check_customer_management(with_deadline(req, deadline)).await }

@@ -1,10 +1,11 @@
 //! Every way a partner-eligibility call can fail, and one exhaustive mapping to the
 //! wire (`Problem` → `tonic::Status` with `ErrorInfo` in domain `gcc.partner.v1`).
 
+use gcc_platform::names::{PartnerName, PartnerValidationName, ResellerLinkName};
 use gcc_platform::{Problem, TenantId};
 use tonic::Code;
 
-use crate::domain::{LinkRefusal, SubmitRefusal, ValidationState};
+use crate::domain::Refusal;
 
 pub const DOMAIN: &str = "gcc.partner.v1";
 
@@ -20,24 +21,18 @@ pub enum PartnerError {
     ProviderNotEnrolled(TenantId),
     #[error("the caller's organization is not an enrolled CSP partner")]
     NotEnrolled,
-    #[error("submission refused: {0:?}")]
-    Refused(SubmitRefusal),
+    #[error("refused by a rule: {0:?}")]
+    Refused(Refusal),
     #[error("a validation is already open: {0}")]
     AlreadyOpen(String),
-    #[error("{action} is not allowed in state {from:?}")]
-    TransitionNotAllowed { from: ValidationState, action: &'static str },
     #[error("reseller link {0} not found")]
     LinkNotFound(String),
     #[error("the reseller already has an open link: {0}")]
     LinkAlreadyOpen(String),
-    #[error("link move refused: {0:?}")]
-    LinkRefused(LinkRefusal),
     #[error("partner {0} is not an indirect reseller")]
     NotAnIndirectReseller(TenantId),
     #[error("the caller is neither the provider nor the reseller of the link")]
     CallerNotAParty,
-    #[error("a reviewer may not decide a validation of its own tenant")]
-    ReviewerIsParty,
     #[error("{}: {}", .0.reason, .0.message)]
     Problem(Problem),
     #[error("storage: {0}")]
@@ -50,9 +45,16 @@ impl From<Problem> for PartnerError {
     }
 }
 
+impl From<Refusal> for PartnerError {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
+    }
+}
+
 impl PartnerError {
     /// The wire form. `help` is the eligibility contact, linked from refusals that are
     /// questions about the validation process.
+    // One exhaustive match, so that every failure's wire form is read in one place.
     pub fn into_problem(self, help: &str) -> Problem {
         let contact = |p: Problem| p.with_help("Questions about GCC validation: the eligibility team", help);
         match self {
@@ -63,17 +65,17 @@ impl PartnerError {
             }
             Self::ProviderNotEnrolled(t) => Problem::precondition(
                 "INDIRECT_PROVIDER_NOT_ENROLLED",
-                format!("partners/{t}"),
+                PartnerName::new(t).to_string(),
                 "the indirect provider must be an enrolled indirect provider",
             )
-            .with_meta("indirect_provider", format!("partners/{t}")),
+            .with_meta("indirect_provider", PartnerName::new(t).to_string()),
             Self::NotEnrolled => contact(Problem::precondition(
                 "PARTNER_NOT_ENROLLED",
                 "partner",
                 "enroll in the CSP program before requesting GCC validation (R1)",
             )),
-            Self::Refused(SubmitRefusal::IndirectReseller { provider }) => {
-                let provider = provider.map(|t| format!("partners/{t}")).unwrap_or_default();
+            Self::Refused(Refusal::IndirectReseller { provider }) => {
+                let provider = provider.map(|t| PartnerName::new(t).to_string()).unwrap_or_default();
                 contact(
                     Problem::precondition(
                         "INDIRECT_RESELLER_CANNOT_SUBMIT",
@@ -83,12 +85,12 @@ impl PartnerError {
                     .with_meta("indirect_provider", provider),
                 )
             }
-            Self::Refused(SubmitRefusal::AzureGccTenant) => contact(Problem::invalid_field(
+            Self::Refused(Refusal::AzureGccTenant) => contact(Problem::invalid_field(
                 "partner_validation.tenant_id",
                 "AZURE_GCC_TENANT_ID_NOT_ALLOWED",
                 "this is your Azure GCC tenant ID; give your commercial (global) tenant ID (R3)",
             )),
-            Self::Refused(SubmitRefusal::TenantMismatch { expected }) => contact(
+            Self::Refused(Refusal::TenantMismatch { expected }) => contact(
                 Problem::invalid_field(
                     "partner_validation.tenant_id",
                     "TENANT_ID_MISMATCH",
@@ -96,18 +98,18 @@ impl PartnerError {
                 )
                 .with_meta("expected_tenant_id", expected),
             ),
-            Self::Refused(SubmitRefusal::AlreadyQualified) => Problem::precondition(
+            Self::Refused(Refusal::AlreadyQualified) => Problem::precondition(
                 "PARTNER_ALREADY_QUALIFIED",
                 "partner",
                 "the partner already holds Government_community_cloud",
             ),
             Self::AlreadyOpen(id) => Problem::precondition(
                 "VALIDATION_ALREADY_OPEN",
-                format!("partnerValidations/{id}"),
+                PartnerValidationName::new(id.clone()).to_string(),
                 "a validation of this partner is already under review",
             )
-            .with_meta("partner_validation", format!("partnerValidations/{id}")),
-            Self::TransitionNotAllowed { from, action } => Problem::precondition(
+            .with_meta("partner_validation", PartnerValidationName::new(id.clone()).to_string()),
+            Self::Refused(Refusal::TransitionNotAllowed { from, action }) => Problem::precondition(
                 "TRANSITION_NOT_ALLOWED",
                 "state",
                 format!("{action} is not allowed while the validation is {}", from.as_str()),
@@ -115,7 +117,7 @@ impl PartnerError {
             .with_meta("state", from.as_str()),
             Self::LinkNotFound(name) => Problem::not_found("RESELLER_LINK_NOT_FOUND", &name),
             Self::LinkAlreadyOpen(id) => {
-                let link = if id.is_empty() { String::new() } else { format!("resellerLinks/{id}") };
+                let link = if id.is_empty() { String::new() } else { ResellerLinkName::new(id.clone()).to_string() };
                 Problem::precondition(
                     "RESELLER_LINK_ALREADY_OPEN",
                     link.clone(),
@@ -123,12 +125,12 @@ impl PartnerError {
                 )
                 .with_meta("reseller_link", link)
             }
-            Self::LinkRefused(LinkRefusal::AwaitsOtherSide) => Problem::precondition(
+            Self::Refused(Refusal::LinkAwaitsOtherSide) => Problem::precondition(
                 "RESELLER_LINK_AWAITS_OTHER_SIDE",
                 "state",
                 "the side that opened a link cannot approve it: the other side must agree (R1a)",
             ),
-            Self::LinkRefused(LinkRefusal::NotAllowed { from }) => Problem::precondition(
+            Self::Refused(Refusal::LinkNotAllowed { from }) => Problem::precondition(
                 "TRANSITION_NOT_ALLOWED",
                 "state",
                 format!("not allowed while the link is {}", from.as_str()),
@@ -136,19 +138,29 @@ impl PartnerError {
             .with_meta("state", from.as_str()),
             Self::NotAnIndirectReseller(t) => Problem::precondition(
                 "NOT_AN_INDIRECT_RESELLER",
-                format!("partners/{t}"),
+                PartnerName::new(t).to_string(),
                 "only an indirect reseller transacts through an indirect provider (R1a)",
             )
-            .with_meta("reseller", format!("partners/{t}")),
+            .with_meta("reseller", PartnerName::new(t).to_string()),
             Self::CallerNotAParty => Problem::invalid_field(
                 "reseller_link",
                 "RESELLER_LINK_CALLER_NOT_A_PARTY",
                 "the caller's own tenant must be the link's provider or its reseller",
             ),
-            Self::ReviewerIsParty => Problem::new(
+            Self::Refused(Refusal::ReviewerIsParty) => Problem::new(
                 Code::PermissionDenied,
                 "REVIEWER_IS_PARTY",
                 "a reviewer never decides a validation of its own organization",
+            ),
+            Self::Refused(Refusal::AzureGccTenantIsCommercial) => Problem::invalid_field(
+                "partner.azure_gcc_tenant_id",
+                "AZURE_GCC_TENANT_ID_IS_COMMERCIAL",
+                "the Azure GCC tenant ID must differ from the commercial tenant ID",
+            ),
+            Self::Refused(Refusal::OwnIndirectProvider) => Problem::invalid_field(
+                "partner.indirect_provider",
+                "FIELD_INVALID",
+                "a partner cannot be its own indirect provider",
             ),
             Self::Problem(p) => p,
             Self::Storage(e) => Problem::from(e),

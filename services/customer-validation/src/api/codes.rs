@@ -3,7 +3,7 @@
 
 use gcc_platform::Role;
 use gcc_platform::idempotency::IdempotencyKey;
-use gcc_platform::ids::parse_name;
+use gcc_platform::names::{CustomerName, ValidationCodeName};
 use gcc_platform::paging::Page;
 use gcc_proto::validation as pb;
 use tonic::{Request, Response, Status};
@@ -50,8 +50,8 @@ impl ValidationApi {
             let mut body = req.into_inner();
             let request_id = std::mem::take(&mut body.request_id);
             let key = IdempotencyKey::new(caller.tenant.to_string(), "ApplyValidationCode", &request_id, &body)?;
-            let code = parse_name("validation_code", &body.validation_code, "validationCodes")?.to_owned();
-            let customer = convert::parse_tenant_name("customer", &body.customer, "customers")?;
+            let code = ValidationCodeName::parse("validation_code", &body.validation_code)?.into_id();
+            let customer = CustomerName::parse("customer", &body.customer).map(|n| n.tenant())?;
             let (managed, _) =
                 self.0.facts.managed(&caller, caller.tenant, customer, deadline, Freshness::Fresh).await?;
             let domain = match managed.domain {
@@ -73,7 +73,7 @@ impl ValidationApi {
         let name = req.get_ref().customer.clone();
         self.run(&caller, "special_qualification.list", &name, async {
             caller.require(AGENTS_AND_REVIEWERS)?;
-            let customer = convert::parse_tenant_name("customer", &name, "customers")?;
+            let customer = CustomerName::parse("customer", &name).map(|n| n.tenant())?;
             if !caller.has(Role::EligibilityReviewer) {
                 let (managed, _) =
                     self.0.facts.managed(&caller, caller.tenant, customer, deadline, Freshness::Cached).await?;

@@ -1,47 +1,28 @@
 //! Wire ↔ domain at the edge of customer-validation.
 
+use gcc_platform::fields::parse_enum;
+use gcc_platform::names::{CustomerName, CustomerValidationName, PartnerName, ValidationCodeName};
 use gcc_platform::time::to_timestamp;
 use gcc_platform::{Problem, TenantId};
-use gcc_proto::types::OfferFamily as PbFamily;
 use gcc_proto::validation as pb;
 
 use crate::domain::*;
 use gcc_platform::contact::{DnsDomain, EmailAddress, RegionCode};
 
 pub fn validation_name(id: &str) -> String {
-    format!("customerValidations/{id}")
+    CustomerValidationName::new(id).to_string()
 }
 
 pub fn code_name(code: &str) -> String {
-    format!("validationCodes/{code}")
+    ValidationCodeName::new(code).to_string()
 }
 
 pub fn partner_name(t: TenantId) -> String {
-    format!("partners/{t}")
+    PartnerName::new(t).to_string()
 }
 
 pub fn customer_name(t: TenantId) -> String {
-    format!("customers/{t}")
-}
-
-/// `{collection}/{tenant_id}` → the tenant ID.
-pub fn parse_tenant_name(field: &str, name: &str, collection: &str) -> Result<TenantId, Problem> {
-    if name.is_empty() {
-        return Err(Problem::field_required(field));
-    }
-    let id = name.strip_prefix(collection).and_then(|r| r.strip_prefix('/')).ok_or_else(|| {
-        Problem::invalid_field(field, "NAME_INVALID", format!("expected `{collection}/{{tenant_id}}`"))
-    })?;
-    TenantId::parse_field(field, id)
-}
-
-/// A required enum: unknown numbers and UNSPECIFIED are refused.
-pub fn parse_enum<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, Problem> {
-    if value == 0 {
-        return Err(Problem::field_required(field));
-    }
-    E::try_from(value)
-        .map_err(|_| Problem::invalid_field(field, "ENUM_VALUE_INVALID", format!("{value} is not a known value")))
+    CustomerName::new(t).to_string()
 }
 
 pub fn parse_families(field: &str, values: &[i32]) -> Result<Vec<OfferFamily>, Problem> {
@@ -50,27 +31,12 @@ pub fn parse_families(field: &str, values: &[i32]) -> Result<Vec<OfferFamily>, P
     }
     let mut out = Vec::new();
     for v in values {
-        let f = match parse_enum::<PbFamily>(field, *v)? {
-            PbFamily::Office365 => OfferFamily::Office365,
-            PbFamily::Dynamics365 => OfferFamily::Dynamics365,
-            PbFamily::Ems => OfferFamily::Ems,
-            PbFamily::PowerBi => OfferFamily::PowerBi,
-            PbFamily::Unspecified => return Err(Problem::field_required(field)),
-        };
+        let f = OfferFamily::from_field(field, *v)?;
         if !out.contains(&f) {
             out.push(f);
         }
     }
     Ok(out)
-}
-
-pub fn family_to(f: OfferFamily) -> i32 {
-    (match f {
-        OfferFamily::Office365 => PbFamily::Office365,
-        OfferFamily::Dynamics365 => PbFamily::Dynamics365,
-        OfferFamily::Ems => PbFamily::Ems,
-        OfferFamily::PowerBi => PbFamily::PowerBi,
-    }) as i32
 }
 
 fn text(field: &str, value: &str, max: usize) -> Result<String, Problem> {
@@ -306,7 +272,7 @@ pub fn qualification(q: &SpecialQualification) -> pb::SpecialQualification {
     pb::SpecialQualification {
         display_name: GCC_SPECIAL_QUALIFICATION.to_owned(),
         customer: customer_name(q.customer),
-        offer_families: GCC_FAMILIES.iter().map(|f| family_to(*f)).collect(),
+        offer_families: GCC_FAMILIES.iter().map(|f| i32::from(*f)).collect(),
         validation_code: code_name(&q.validation_code),
         validation: validation_name(&q.validation_id),
         grant_time: Some(to_timestamp(q.granted_at)),

@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use gcc_platform::names::{CustomerName, PartnerName};
 use gcc_platform::time::to_timestamp;
 use gcc_platform::{Problem, Role, TenantId};
 use gcc_proto::validation as pb;
@@ -25,7 +26,7 @@ impl ValidationApi {
         self.run(&caller, "eligibility.check", &target, async {
             caller.require(AGENTS_AND_REVIEWERS)?;
             let body = req.get_ref();
-            let customer = convert::parse_tenant_name("customer", &body.customer, "customers")?;
+            let customer = CustomerName::parse("customer", &body.customer).map(|n| n.tenant())?;
             let families = convert::parse_families("offer_families", &body.offer_families)?;
             let partner = self.partner_asked(&caller, &body.partner)?;
 
@@ -42,15 +43,7 @@ impl ValidationApi {
             }
             let oldest = transacting.1.min(managed.1);
             let (customer_qualified, validation_open) = status;
-            let partner_fact = match &transacting.0 {
-                None => PartnerFact::NotEnrolled,
-                Some(Transacting { tenant: Some(t), gcc_qualified, .. }) => {
-                    PartnerFact::Transacting { tenant: *t, gcc: *gcc_qualified }
-                }
-                Some(Transacting { link, .. }) => {
-                    PartnerFact::LinkNotActive { ended: link.as_ref().is_none_or(|(_, state)| state == "ENDED") }
-                }
-            };
+            let partner_fact = partner_fact(transacting.0.as_ref());
             let facts =
                 Facts { partner: partner_fact, managed: managed.0.managed, customer_qualified, validation_open };
             let verdict = Verdict::from_facts(&facts);
@@ -60,20 +53,7 @@ impl ValidationApi {
             let age = chrono::Duration::from_std(Instant::now().saturating_duration_since(oldest)).unwrap_or_default();
             let partner_name = convert::partner_name(partner);
             let customer_name = convert::customer_name(customer);
-            let violations = verdict
-                .reasons
-                .iter()
-                .map(|r| pb::PreconditionViolation {
-                    r#type: r.as_str().to_owned(),
-                    subject: match r {
-                        crate::domain::Reason::CustomerNotValidated | crate::domain::Reason::ValidationPending => {
-                            customer_name.clone()
-                        }
-                        _ => partner_name.clone(),
-                    },
-                    description: r.description().to_owned(),
-                })
-                .collect();
+            let violations = violations(&verdict, &partner_name, &customer_name);
             Ok(pb::EligibilityVerdict {
                 eligible: verdict.eligible(),
                 reasons: verdict.reasons.iter().map(|r| convert::reason_to(*r)).collect(),
@@ -84,7 +64,7 @@ impl ValidationApi {
                     _ => String::new(),
                 },
                 customer: customer_name,
-                offer_families: families.iter().map(|f| convert::family_to(*f)).collect(),
+                offer_families: families.iter().map(|f| i32::from(*f)).collect(),
                 facts_as_of: Some(to_timestamp(now - age)),
             })
         })
@@ -99,10 +79,41 @@ impl ValidationApi {
             }
             return Ok(caller.tenant);
         }
-        let partner = convert::parse_tenant_name("partner", name, "partners")?;
+        let partner = PartnerName::parse("partner", name).map(|n| n.tenant())?;
         if partner != caller.tenant && !caller.has(Role::EligibilityReviewer) {
             return Err(Problem::not_found("PARTNER_NOT_FOUND", name));
         }
         Ok(partner)
     }
+}
+
+/// What the gate knows of the partner's transacting partner (R1a, R7).
+fn partner_fact(transacting: Option<&Transacting>) -> PartnerFact {
+    match transacting {
+        None => PartnerFact::NotEnrolled,
+        Some(Transacting { tenant: Some(t), gcc_qualified, .. }) => {
+            PartnerFact::Transacting { tenant: *t, gcc: *gcc_qualified }
+        }
+        Some(Transacting { link, .. }) => {
+            PartnerFact::LinkNotActive { ended: link.as_ref().is_none_or(|(_, state)| state == "ENDED") }
+        }
+    }
+}
+
+/// Each reason of a verdict as a violation, about the customer or the partner.
+fn violations(verdict: &Verdict, partner_name: &str, customer_name: &str) -> Vec<pb::PreconditionViolation> {
+    verdict
+        .reasons
+        .iter()
+        .map(|r| pb::PreconditionViolation {
+            r#type: r.as_str().to_owned(),
+            subject: match r {
+                crate::domain::Reason::CustomerNotValidated | crate::domain::Reason::ValidationPending => {
+                    customer_name.to_owned()
+                }
+                _ => partner_name.to_owned(),
+            },
+            description: r.description().to_owned(),
+        })
+        .collect()
 }

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use gcc_platform::audit::{record_denial, record_reviewer_read};
+use gcc_platform::audit::record_reviewer_read;
+use gcc_platform::calls::{self, Answerer};
 use gcc_platform::events::{Hub, WatchStream, Watched, Watchers, watch};
 use gcc_platform::time::{BusinessCalendar, SharedClock, to_micros};
 use gcc_platform::{Caller, Role};
@@ -88,21 +89,16 @@ impl ValidationApi {
         target: &str,
         work: impl Future<Output = Result<T, ValidationError>>,
     ) -> Result<Response<T>, Status> {
-        match work.await {
-            Ok(v) => Ok(Response::new(v)),
-            Err(e) => {
-                let problem = e.into_problem(&self.0.eligibility_contact);
-                if problem.is_denial() {
-                    record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
-                }
-                Err(problem.into_status(DOMAIN))
-            }
-        }
+        let help = &self.0.eligibility_contact;
+        // The clock is read up front: the same instant stamps a denial's audit entry.
+        Answerer { domain: DOMAIN, db: self.0.store.db() }
+            .run(caller, to_micros(self.now()), (action, target), work, |e: ValidationError| e.into_problem(help))
+            .await
     }
 }
 
 fn caller_of<T>(req: &Request<T>) -> Result<Caller, Status> {
-    Caller::of(req).map_err(|p| p.into_status(DOMAIN))
+    calls::caller_of(DOMAIN, req)
 }
 
 impl Watched for CustomerValidation {

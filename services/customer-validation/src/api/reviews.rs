@@ -1,14 +1,15 @@
 //! Submitting a customer for validation (R7–R9, R8a) and reviewing it (R11–R13).
 
+use gcc_platform::fields::parse_enum;
 use gcc_platform::idempotency::IdempotencyKey;
-use gcc_platform::ids::parse_name;
+use gcc_platform::names::{CustomerName, CustomerValidationName};
 use gcc_platform::paging::Page;
 use gcc_platform::{Caller, Problem, Role, TenantId};
 use gcc_proto::validation as pb;
 use tonic::{Request, Response, Status};
 
 use super::{AGENTS, AGENTS_AND_REVIEWERS, REVIEWERS, ValidationApi, caller_of, convert};
-use crate::domain::{CustomerValidation, NewValidation, Transition, domain_within};
+use crate::domain::{CustomerValidation, NewValidation, Transacting, Transition, check_named_customer};
 use crate::error::ValidationError;
 use crate::facts::Freshness;
 use crate::store::{Move, ValidationFilter};
@@ -32,36 +33,16 @@ impl ValidationApi {
             let eligibility = convert::parse_eligibility(v.eligibility, &organization)?;
             let customer = match v.customer.as_str() {
                 "" => None,
-                name => Some(convert::parse_tenant_name("customer_validation.customer", name, "customers")?),
+                name => Some(CustomerName::parse("customer_validation.customer", name).map(|n| n.tenant())?),
             };
 
-            // R1a: an indirect reseller has a transacting partner only through an active link.
-            let (transacting, _) = self.0.facts.transacting(&caller, caller.tenant, deadline, Freshness::Fresh).await?;
-            let transacting = transacting.ok_or(ValidationError::PartnerNotEnrolled)?;
-            let Some(transacting_tenant) = transacting.tenant else {
-                let (link, state) = transacting.link.unwrap_or_default();
-                return Err(ValidationError::ResellerLinkNotActive { state, link });
-            };
-            // R9: the transacting partner's commercial tenant ID, never an Azure GCC one.
-            if transacting.azure_gcc_tenants.contains(&given) {
-                return Err(ValidationError::AzureGccTenant { expected: transacting_tenant });
-            }
-            if given != transacting_tenant {
-                return Err(ValidationError::UseTransactingTenant { expected: transacting_tenant });
-            }
-            // R7: only once the transacting partner holds GCC.
-            if !transacting.gcc_qualified {
-                return Err(ValidationError::PartnerNotGccQualified(transacting_tenant));
-            }
+            let transacting_tenant = self.transacting_for(&caller, given, deadline).await?;
             if let Some(c) = customer {
                 let (managed, _) = self.0.facts.managed(&caller, caller.tenant, c, deadline, Freshness::Fresh).await?;
                 if !managed.managed {
                     return Err(ValidationError::CustomerNotFound(convert::customer_name(c)));
                 }
-                // R12: the validation is of the named customer's own organization.
-                if !managed.domain.as_deref().is_some_and(|d| domain_within(d, &organization.domain)) {
-                    return Err(ValidationError::OrganizationMismatch(c));
-                }
+                check_named_customer(c, managed.domain.as_deref(), &organization)?;
             }
             let partner_contact_email =
                 convert::parse_optional_email("customer_validation.partner_contact_email", &v.partner_contact_email)?;
@@ -90,12 +71,35 @@ impl ValidationApi {
         .await
     }
 
+    /// The caller's transacting partner, which `given` must name (R1a, R7, R9).
+    async fn transacting_for(
+        &self,
+        caller: &Caller,
+        given: TenantId,
+        deadline: std::time::Duration,
+    ) -> Result<TenantId, ValidationError> {
+        // R1a: an indirect reseller has a transacting partner only through an active link.
+        let (transacting, _) = self.0.facts.transacting(caller, caller.tenant, deadline, Freshness::Fresh).await?;
+        let transacting = transacting.ok_or(ValidationError::PartnerNotEnrolled)?;
+        let Some(tenant) = transacting.tenant else {
+            let (link, state) = transacting.link.unwrap_or_default();
+            return Err(ValidationError::ResellerLinkNotActive { state, link });
+        };
+        let rules = Transacting {
+            tenant,
+            azure_gcc_tenants: &transacting.azure_gcc_tenants,
+            gcc_qualified: transacting.gcc_qualified,
+        };
+        rules.check_submission(given)?;
+        Ok(tenant)
+    }
+
     /// A validation the caller may see.
     pub(super) async fn visible(&self, caller: &Caller, name: &str) -> Result<CustomerValidation, ValidationError> {
-        let id = parse_name("name", name, "customerValidations")?;
+        let id = CustomerValidationName::parse("name", name)?.into_id();
         self.0
             .store
-            .validation(id)
+            .validation(&id)
             .await?
             .filter(|v| caller.has(Role::EligibilityReviewer) || v.visible_to(caller.tenant))
             .ok_or_else(|| ValidationError::ValidationNotFound(name.to_owned()))
@@ -111,7 +115,7 @@ impl ValidationApi {
             let body = req.get_ref();
             let state = match body.state {
                 0 => None,
-                n => convert::state_from(convert::parse_enum("state", n)?),
+                n => convert::state_from(parse_enum("state", n)?),
             };
             let filter = ValidationFilter {
                 visible_to: (!caller.has(Role::EligibilityReviewer)).then_some(caller.tenant),
@@ -216,10 +220,9 @@ impl ValidationApi {
         request_id: &str,
         transition: Transition,
     ) -> Result<pb::CustomerValidation, ValidationError> {
-        let id = parse_name("name", name, "customerValidations")?.to_owned();
-        // A reviewer never decides a validation its own tenant submitted or transacts for.
-        if self.0.store.validation(&id).await?.is_some_and(|v| v.visible_to(caller.tenant)) {
-            return Err(ValidationError::ReviewerIsParty);
+        let id = CustomerValidationName::parse("name", name)?.into_id();
+        if let Some(v) = self.0.store.validation(&id).await? {
+            v.check_reviewer(caller.tenant)?;
         }
         let key = IdempotencyKey::new(caller.tenant.to_string(), method, request_id, body)?;
         let now = self.now();

@@ -3,11 +3,17 @@
 
 pub mod gate;
 pub mod organization;
+pub mod refusal;
+pub mod review;
+pub mod submission;
 pub mod validation;
 
 pub use gate::{Facts, PartnerFact, Reason, Verdict};
 pub use organization::{Eligibility, EntityKind, Organization, RegulatedKind};
+pub use refusal::Refusal;
+pub use review::{CodeToIssue, Effects};
+pub use submission::{Transacting, check_named_customer};
 pub use validation::{
-    CodeRefusal, CustomerValidation, GCC_FAMILIES, GCC_SPECIAL_QUALIFICATION, NewValidation, OfferFamily,
-    SpecialQualification, Transition, ValidationCode, ValidationState, domain_within,
+    CustomerValidation, GCC_FAMILIES, GCC_SPECIAL_QUALIFICATION, NewValidation, OfferFamily, SpecialQualification,
+    Transition, ValidationCode, ValidationState, domain_within,
 };

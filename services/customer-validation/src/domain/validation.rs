@@ -7,17 +7,12 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::organization::{Eligibility, Organization};
+use super::refusal::Refusal;
 
 /// The special qualification an applied validation code gives a customer (R12).
 pub const GCC_SPECIAL_QUALIFICATION: &str = "Government Community Cloud";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum OfferFamily {
-    Office365,
-    Dynamics365,
-    Ems,
-    PowerBi,
-}
+pub use gcc_platform::OfferFamily;
 
 /// One eligibility opens all four families (R6).
 pub const GCC_FAMILIES: [OfferFamily; 4] =
@@ -111,6 +106,31 @@ pub struct NewValidation {
     pub provider_contact_email: Option<String>,
 }
 
+impl NewValidation {
+    /// The submission as a validation waiting for review (R11), due at `due`.
+    pub fn into_pending(self, id: String, now: DateTime<Utc>, due: DateTime<Utc>) -> CustomerValidation {
+        CustomerValidation {
+            id,
+            partner: self.partner,
+            transacting: self.transacting,
+            organization: self.organization,
+            eligibility: self.eligibility,
+            customer: self.customer,
+            state: ValidationState::PendingReview,
+            due_at: due,
+            contact_note: None,
+            rejection_reason: None,
+            reviewer: None,
+            validation_code: None,
+            submitted_at: now,
+            decided_at: None,
+            updated_at: now,
+            partner_contact_email: self.partner_contact_email,
+            provider_contact_email: self.provider_contact_email,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerValidation {
     pub id: String,
@@ -156,15 +176,6 @@ pub struct ValidationCode {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Why a validation code may not qualify a customer (R12).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodeRefusal {
-    Spent,
-    Expired,
-    /// The customer's domain is not the validated organization's domain or below it.
-    OrganizationMismatch,
-}
-
 /// Whether `domain` is `organization` or a subdomain of it (R12): `it.agency.gov` is
 /// within `agency.gov`; `evilagency.gov` and `agency.gov.evil.example` are not.
 pub fn domain_within(domain: &str, organization: &str) -> bool {
@@ -176,15 +187,15 @@ pub fn domain_within(domain: &str, organization: &str) -> bool {
 impl ValidationCode {
     /// R12: whether this code may qualify a customer whose domain is `customer_domain`
     /// at `now`. The use itself is taken atomically by the store.
-    pub fn check_use(&self, customer_domain: &str, now: DateTime<Utc>) -> Result<(), CodeRefusal> {
+    pub fn check_use(&self, customer_domain: &str, now: DateTime<Utc>) -> Result<(), Refusal> {
         if self.expires_at.is_some_and(|e| e <= now) {
-            return Err(CodeRefusal::Expired);
+            return Err(Refusal::CodeExpired { code: self.code.clone() });
         }
         if !domain_within(customer_domain, &self.organization_domain) {
-            return Err(CodeRefusal::OrganizationMismatch);
+            return Err(Refusal::CodeOrganizationMismatch { code: self.code.clone() });
         }
         if self.remaining_uses <= 0 {
-            return Err(CodeRefusal::Spent);
+            return Err(Refusal::CodeSpent { code: self.code.clone() });
         }
         Ok(())
     }
@@ -219,70 +230,5 @@ pub struct SpecialQualification {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ValidationState::*;
-
-    #[test]
-    fn r11_contacting_the_customer_is_a_state_of_its_own_not_a_rejection() {
-        let contact = Transition::ContactCustomer { note: "proof of agency".into() };
-        assert_eq!(PendingReview.after(&contact), Some(ContactingCustomer));
-        assert_eq!(ContactingCustomer.after(&Transition::Approve { code_uses: 1, code_expires_at: Utc::now() }), None);
-        assert_eq!(ContactingCustomer.after(&Transition::Resume), Some(PendingReview));
-        assert!(ContactingCustomer.is_open());
-    }
-
-    #[test]
-    fn r13_final_states_do_not_move() {
-        let all = [
-            Transition::Approve { code_uses: 1, code_expires_at: Utc::now() },
-            Transition::Reject { reason: "x".into() },
-            Transition::ContactCustomer { note: "x".into() },
-            Transition::Resume,
-        ];
-        for s in [Approved, Rejected] {
-            assert!(all.iter().all(|t| s.after(t).is_none()));
-        }
-    }
-
-    #[test]
-    fn codes_are_well_formed_and_distinct() {
-        let a = ValidationCode::generate();
-        assert_eq!(a.len(), 18);
-        assert!(a.starts_with("GCC-"));
-        assert_ne!(a, ValidationCode::generate());
-    }
-
-    #[test]
-    fn r12_a_code_qualifies_only_its_organization_and_subdomains() {
-        assert!(domain_within("agency.gov", "agency.gov"));
-        assert!(domain_within("IT.Agency.gov", "agency.gov"));
-        assert!(domain_within("a.b.agency.gov.", "agency.gov"));
-        assert!(!domain_within("evilagency.gov", "agency.gov"));
-        assert!(!domain_within("agency.gov.evil.example", "agency.gov"));
-        assert!(!domain_within("gov", "agency.gov"));
-        assert!(!domain_within("agency.gov", ""));
-    }
-
-    #[test]
-    fn r12_expired_spent_and_foreign_codes_are_refused() {
-        let now = Utc::now();
-        let code = ValidationCode {
-            code: "GCC-AAAA-BBBB-CCCC".into(),
-            validation_id: "v".into(),
-            partner: TenantId::random(),
-            transacting: TenantId::random(),
-            organization_name: "Agency".into(),
-            organization_domain: "agency.gov".into(),
-            total_uses: 2,
-            remaining_uses: 1,
-            created_at: now,
-            expires_at: Some(now + chrono::Duration::days(1)),
-        };
-        assert_eq!(code.check_use("it.agency.gov", now), Ok(()));
-        assert_eq!(code.check_use("other.gov", now), Err(CodeRefusal::OrganizationMismatch));
-        assert_eq!(code.check_use("agency.gov", now + chrono::Duration::days(1)), Err(CodeRefusal::Expired));
-        let spent = ValidationCode { remaining_uses: 0, ..code };
-        assert_eq!(spent.check_use("agency.gov", now), Err(CodeRefusal::Spent));
-    }
-}
+#[path = "validation_tests.rs"]
+mod tests;

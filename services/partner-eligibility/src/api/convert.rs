@@ -1,44 +1,25 @@
 //! Wire ↔ domain, at the edge: requests are parsed once into domain types (or refused
 //! with the field at fault); domain objects become messages on the way out.
 
+use gcc_platform::fields::parse_enum;
+use gcc_platform::names::{PartnerName, PartnerValidationName, ResellerLinkName};
 use gcc_platform::time::to_timestamp;
 use gcc_platform::{Problem, TenantId};
 use gcc_proto::partner as pb;
-use gcc_proto::types::OfferFamily as PbFamily;
 
 use crate::domain::*;
 
 pub fn partner_name(tenant: TenantId) -> String {
-    format!("partners/{tenant}")
+    PartnerName::new(tenant).to_string()
 }
 
 pub fn validation_name(id: &str) -> String {
-    format!("partnerValidations/{id}")
+    PartnerValidationName::new(id).to_string()
 }
 
 /// `partners/{tenant_id}` → the tenant ID.
 pub fn parse_partner_name(field: &str, name: &str) -> Result<TenantId, Problem> {
-    if name.is_empty() {
-        return Err(Problem::field_required(field));
-    }
-    let id = name
-        .strip_prefix("partners/")
-        .ok_or_else(|| Problem::invalid_field(field, "NAME_INVALID", "expected `partners/{tenant_id}`"))?;
-    TenantId::parse_field(field, id)
-}
-
-/// A required enum field: unknown numbers and UNSPECIFIED are refused.
-pub fn parse_enum<E: TryFrom<i32>>(field: &str, value: i32) -> Result<E, Problem> {
-    if value == 0 {
-        return Err(Problem::field_required(field));
-    }
-    E::try_from(value)
-        .map_err(|_| Problem::invalid_field(field, "ENUM_VALUE_INVALID", format!("{value} is not a known value")))
-}
-
-/// An optional enum filter: 0 means "any".
-pub fn parse_enum_filter<E: TryFrom<i32>>(field: &str, value: i32) -> Result<Option<E>, Problem> {
-    if value == 0 { Ok(None) } else { parse_enum(field, value).map(Some) }
+    PartnerName::parse(field, name).map(|n| n.tenant())
 }
 
 pub fn partner_type_from(t: pb::PartnerType) -> Option<PartnerType> {
@@ -79,15 +60,6 @@ fn state_to(s: ValidationState) -> pb::partner_validation::State {
     }
 }
 
-fn family_to(f: OfferFamily) -> PbFamily {
-    match f {
-        OfferFamily::Office365 => PbFamily::Office365,
-        OfferFamily::Dynamics365 => PbFamily::Dynamics365,
-        OfferFamily::Ems => PbFamily::Ems,
-        OfferFamily::PowerBi => PbFamily::PowerBi,
-    }
-}
-
 pub fn parse_new_partner(p: Option<pb::Partner>) -> Result<NewPartner, Problem> {
     let p = p.ok_or_else(|| Problem::field_required("partner"))?;
     Problem::check_text("partner.legal_name", &p.legal_name, 200)?;
@@ -119,24 +91,6 @@ pub fn parse_new_partner(p: Option<pb::Partner>) -> Result<NewPartner, Problem> 
 }
 
 /// Also checks that the Azure GCC tenant ID is not the commercial one (`caller`).
-pub fn check_new_partner(new: &NewPartner, caller: TenantId) -> Result<(), Problem> {
-    if new.azure_gcc_tenant == Some(caller) {
-        return Err(Problem::invalid_field(
-            "partner.azure_gcc_tenant_id",
-            "AZURE_GCC_TENANT_ID_IS_COMMERCIAL",
-            "the Azure GCC tenant ID must differ from the commercial tenant ID",
-        ));
-    }
-    if new.indirect_provider == Some(caller) {
-        return Err(Problem::invalid_field(
-            "partner.indirect_provider",
-            "FIELD_INVALID",
-            "a partner cannot be its own indirect provider",
-        ));
-    }
-    Ok(())
-}
-
 pub fn parse_new_validation(v: Option<pb::PartnerValidation>) -> Result<NewValidation, Problem> {
     let v = v.ok_or_else(|| Problem::field_required("partner_validation"))?;
     let tenant_id = TenantId::parse_field("partner_validation.tenant_id", &v.tenant_id)?;
@@ -182,7 +136,7 @@ pub fn partner(p: &Partner) -> pb::Partner {
             .iter()
             .map(|q| pb::Qualification {
                 name: q.name.clone(),
-                offer_families: GCC_FAMILIES.iter().map(|f| family_to(*f) as i32).collect(),
+                offer_families: GCC_FAMILIES.iter().map(|f| i32::from(*f)).collect(),
                 validation: validation_name(&q.validation_id),
                 grant_time: Some(to_timestamp(q.granted_at)),
             })
@@ -233,7 +187,7 @@ pub fn transacting(t: &TransactingPartner) -> pb::TransactingPartner {
 }
 
 pub fn link_name(id: &str) -> String {
-    format!("resellerLinks/{id}")
+    ResellerLinkName::new(id).to_string()
 }
 
 pub fn link_state_to(s: LinkState) -> pb::reseller_link::State {

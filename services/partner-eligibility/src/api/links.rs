@@ -3,21 +3,23 @@
 //! a missing one.
 
 use gcc_platform::events::{WatchStream, Watched, watch};
+use gcc_platform::fields::parse_enum_filter;
 use gcc_platform::idempotency::IdempotencyKey;
-use gcc_platform::ids::parse_name;
+use gcc_platform::names::ResellerLinkName;
 use gcc_platform::paging::Page;
 use gcc_platform::{Caller, Problem, Role};
 use gcc_proto::partner as pb;
 use tonic::{Request, Response, Status};
 
-use super::{ADMINS, PartnerApi, READERS, caller_of, check_len, convert};
+use super::validations::check_len;
+use super::{ADMINS, PartnerApi, READERS, caller_of, convert};
 use crate::domain::{LinkMove, ResellerLink, Side};
 use crate::error::{DOMAIN, PartnerError};
 use crate::store::NewLink;
 
 pub type LinkStream = WatchStream<pb::ResellerLink>;
 
-const COLLECTION: &str = "resellerLinks";
+const COLLECTION: &str = ResellerLinkName::COLLECTION;
 
 impl Watched for ResellerLink {
     fn key(&self) -> &str {
@@ -72,7 +74,7 @@ impl PartnerApi {
         m: LinkMove,
     ) -> Result<pb::ResellerLink, PartnerError> {
         caller.require(ADMINS)?;
-        let id = parse_name("name", name, COLLECTION)?.to_owned();
+        let id = ResellerLinkName::parse("name", name)?.into_id();
         let key = IdempotencyKey::new(caller.tenant.to_string(), method, request_id, body)?;
         let (link, fresh) = self.0.store.move_link(caller, key.as_ref(), id, m, self.now()).await?;
         if fresh {
@@ -116,10 +118,10 @@ impl PartnerApi {
 
     /// A link the caller may see: one it is a party to, or any for reviewers.
     async fn visible_link(&self, caller: &Caller, name: &str) -> Result<ResellerLink, PartnerError> {
-        let id = parse_name("name", name, COLLECTION)?;
+        let id = ResellerLinkName::parse("name", name)?.into_id();
         self.0
             .store
-            .link(id)
+            .link(&id)
             .await?
             .filter(|l| caller.has(Role::EligibilityReviewer) || l.side_of(caller.tenant).is_some())
             .ok_or_else(|| PartnerError::LinkNotFound(name.to_owned()))
@@ -146,8 +148,8 @@ impl PartnerApi {
         self.run(&caller, "reseller_link.list", COLLECTION, async {
             caller.require(READERS)?;
             let body = req.get_ref();
-            let state = convert::parse_enum_filter::<pb::reseller_link::State>("state", body.state)?
-                .and_then(convert::link_state_from);
+            let state =
+                parse_enum_filter::<pb::reseller_link::State>("state", body.state)?.and_then(convert::link_state_from);
             let party = (!caller.has(Role::EligibilityReviewer)).then_some(caller.tenant);
             let fingerprint = format!("{party:?}/{state:?}");
             let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;

@@ -3,27 +3,28 @@
 
 mod convert;
 mod links;
+mod validations;
 mod watch;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use gcc_platform::audit::{record_denial, record_reviewer_read};
+use gcc_platform::calls::{self, Answerer};
 use gcc_platform::events::{Hub, Watchers};
+use gcc_platform::fields::parse_enum_filter;
 use gcc_platform::idempotency::IdempotencyKey;
-use gcc_platform::ids::parse_name;
 use gcc_platform::mail::list_notifications;
 use gcc_platform::paging::Page;
 use gcc_platform::time::{BusinessCalendar, SharedClock, to_micros};
-use gcc_platform::{Caller, Problem, Role, TenantId};
+use gcc_platform::{Caller, Role, TenantId};
 use gcc_proto::partner as pb;
 use gcc_proto::partner::partner_eligibility_service_server::PartnerEligibilityService;
 use tonic::{Request, Response, Status};
 
-use crate::domain::{PartnerValidation, ResellerLink, Transition};
+use crate::domain::{PartnerValidation, ResellerLink};
 use crate::error::{DOMAIN, PartnerError};
-use crate::store::{Move, Store, ValidationFilter};
+use crate::store::Store;
 
 pub use convert::{parse_partner_name, partner_name};
 pub use watch::follow_replicas;
@@ -76,69 +77,16 @@ impl PartnerApi {
         target: &str,
         work: impl Future<Output = Result<T, PartnerError>>,
     ) -> Result<Response<T>, Status> {
-        match work.await {
-            Ok(v) => Ok(Response::new(v)),
-            Err(e) => {
-                let problem = e.into_problem(&self.0.eligibility_contact);
-                if problem.is_denial() {
-                    record_denial(self.0.store.db(), caller, to_micros(self.now()), action, target, &problem).await;
-                }
-                Err(problem.into_status(DOMAIN))
-            }
-        }
-    }
-
-    /// A validation the caller may see: its own partner's, or any for reviewers.
-    async fn visible_validation(&self, caller: &Caller, name: &str) -> Result<PartnerValidation, PartnerError> {
-        let id = parse_name("name", name, "partnerValidations")?;
-        self.0
-            .store
-            .validation(id)
-            .await?
-            .filter(|v| caller.has(Role::EligibilityReviewer) || v.partner == caller.tenant)
-            .ok_or_else(|| PartnerError::ValidationNotFound(name.to_owned()))
-    }
-
-    async fn transition(
-        &self,
-        caller: &Caller,
-        method: &str,
-        name: &str,
-        body: impl prost::Message,
-        request_id: String,
-        t: Transition,
-    ) -> Result<pb::PartnerValidation, PartnerError> {
-        let (roles, owner) = match t {
-            Transition::ProvideInformation { .. } => (ADMINS, Some(caller.tenant)),
-            _ => (REVIEWERS, None),
-        };
-        caller.require(roles)?;
-        let id = parse_name("name", name, "partnerValidations")?.to_owned();
-        // A reviewer never decides a validation of its own organization.
-        if owner.is_none() && self.0.store.validation(&id).await?.is_some_and(|v| v.partner == caller.tenant) {
-            return Err(PartnerError::ReviewerIsParty);
-        }
-        let key = IdempotencyKey::new(caller.tenant.to_string(), method, &request_id, &body)?;
-        let now = self.now();
-        let (v, fresh) = self
-            .0
-            .store
-            .transition(caller, key.as_ref(), Move { id, owner, transition: t, due: self.due_from(now) }, now)
-            .await?;
-        if fresh {
-            self.0.hub.publish(v.clone());
-        }
-        Ok(convert::validation(&v))
+        let help = &self.0.eligibility_contact;
+        // The clock is read up front: the same instant stamps a denial's audit entry.
+        Answerer { domain: DOMAIN, db: self.0.store.db() }
+            .run(caller, to_micros(self.now()), (action, target), work, |e: PartnerError| e.into_problem(help))
+            .await
     }
 }
 
 fn caller_of<T>(req: &Request<T>) -> Result<Caller, Status> {
-    Caller::of(req).map_err(|p| p.into_status(DOMAIN))
-}
-
-fn check_len(field: &str, value: &str) -> Result<String, Problem> {
-    Problem::check_text(field, value, 2000)?;
-    Ok(value.trim().to_owned())
+    calls::caller_of(DOMAIN, req)
 }
 
 #[tonic::async_trait]
@@ -152,7 +100,7 @@ impl PartnerEligibilityService for PartnerApi {
             let request_id = std::mem::take(&mut body.request_id);
             let key = IdempotencyKey::new(caller.tenant.to_string(), "EnrollPartner", &request_id, &body)?;
             let new = convert::parse_new_partner(body.partner)?;
-            convert::check_new_partner(&new, caller.tenant)?;
+            new.check(caller.tenant)?;
             let ((partner, link), fresh) = self.0.store.enroll(&caller, key.as_ref(), new, self.now()).await?;
             if fresh && let Some(link) = link {
                 self.0.links.publish(link);
@@ -188,7 +136,7 @@ impl PartnerEligibilityService for PartnerApi {
         self.run(&caller, "partner.list", "partners", async {
             caller.require(READERS)?;
             let body = req.get_ref();
-            let partner_type = convert::parse_enum_filter::<pb::PartnerType>("partner_type", body.partner_type)?
+            let partner_type = parse_enum_filter::<pb::PartnerType>("partner_type", body.partner_type)?
                 .and_then(convert::partner_type_from);
             let visible_to = (!caller.has(Role::EligibilityReviewer)).then_some(caller.tenant);
             let filter = format!("{visible_to:?}/{partner_type:?}");
@@ -205,166 +153,49 @@ impl PartnerEligibilityService for PartnerApi {
         &self,
         req: Request<pb::SubmitPartnerValidationRequest>,
     ) -> Result<Response<pb::PartnerValidation>, Status> {
-        let caller = caller_of(&req)?;
-        let target = partner_name(caller.tenant);
-        self.run(&caller, "partner_validation.submit", &target, async {
-            caller.require(ADMINS)?;
-            let mut body = req.into_inner();
-            let request_id = std::mem::take(&mut body.request_id);
-            let key = IdempotencyKey::new(caller.tenant.to_string(), "SubmitPartnerValidation", &request_id, &body)?;
-            let new = convert::parse_new_validation(body.partner_validation)?;
-            let now = self.now();
-            let (v, fresh) =
-                self.0.store.submit_validation(&caller, key.as_ref(), new, now, self.due_from(now)).await?;
-            if fresh {
-                self.0.hub.publish(v.clone());
-            }
-            Ok(convert::validation(&v))
-        })
-        .await
+        self.submit_partner_validation_rpc(req).await
     }
 
     async fn get_partner_validation(
         &self,
         req: Request<pb::GetPartnerValidationRequest>,
     ) -> Result<Response<pb::PartnerValidation>, Status> {
-        let caller = caller_of(&req)?;
-        let name = req.get_ref().name.clone();
-        self.run(&caller, "partner_validation.get", &name, async {
-            caller.require(READERS)?;
-            let validation = convert::validation(&self.visible_validation(&caller, &name).await?);
-            record_reviewer_read(
-                self.0.store.db(),
-                &caller,
-                to_micros(self.now()),
-                "partner_validation.read",
-                &name,
-                &[&validation.name],
-            );
-            Ok(validation)
-        })
-        .await
+        self.get_partner_validation_rpc(req).await
     }
 
     async fn list_partner_validations(
         &self,
         req: Request<pb::ListPartnerValidationsRequest>,
     ) -> Result<Response<pb::ListPartnerValidationsResponse>, Status> {
-        let caller = caller_of(&req)?;
-        self.run(&caller, "partner_validation.list", "partnerValidations", async {
-            caller.require(READERS)?;
-            let body = req.get_ref();
-            let state = convert::parse_enum_filter::<pb::partner_validation::State>("state", body.state)?
-                .and_then(convert::state_from);
-            let requested = match body.partner.as_str() {
-                "" => None,
-                name => Some(parse_partner_name("partner", name)?),
-            };
-            // A partner sees its own requests only, whatever it asks for.
-            let partner = if caller.has(Role::EligibilityReviewer) { requested } else { Some(caller.tenant) };
-            if requested.is_some() && requested != partner {
-                return Ok(pb::ListPartnerValidationsResponse::default());
-            }
-            let filter = ValidationFilter { partner, state, overdue_at: body.overdue_only.then(|| self.now()) };
-            let fingerprint = format!("{:?}/{:?}/{}", filter.partner, filter.state, body.overdue_only);
-            let page = Page::parse(body.page_size, &body.page_token, &fingerprint)?;
-            let rows = self.0.store.list_validations(&filter, &page).await?;
-            let (partner_validations, next_page_token) =
-                page.finish(rows, |v| v.id.clone(), convert::validation, self.0.max_message_bytes)?;
-            let names: Vec<&str> = partner_validations.iter().map(|v| v.name.as_str()).collect();
-            record_reviewer_read(
-                self.0.store.db(),
-                &caller,
-                to_micros(self.now()),
-                "partner_validation.read",
-                "partnerValidations",
-                &names,
-            );
-            Ok(pb::ListPartnerValidationsResponse { partner_validations, next_page_token })
-        })
-        .await
+        self.list_partner_validations_rpc(req).await
     }
 
     async fn approve_partner_validation(
         &self,
         req: Request<pb::ApprovePartnerValidationRequest>,
     ) -> Result<Response<pb::PartnerValidation>, Status> {
-        let caller = caller_of(&req)?;
-        let mut body = req.into_inner();
-        let name = body.name.clone();
-        let request_id = std::mem::take(&mut body.request_id);
-        self.run(
-            &caller,
-            "partner_validation.approve",
-            &name,
-            self.transition(&caller, "ApprovePartnerValidation", &name, body, request_id, Transition::Approve),
-        )
-        .await
+        self.approve_partner_validation_rpc(req).await
     }
 
     async fn reject_partner_validation(
         &self,
         req: Request<pb::RejectPartnerValidationRequest>,
     ) -> Result<Response<pb::PartnerValidation>, Status> {
-        let caller = caller_of(&req)?;
-        let mut body = req.into_inner();
-        let name = body.name.clone();
-        let request_id = std::mem::take(&mut body.request_id);
-        self.run(&caller, "partner_validation.reject", &name, async {
-            caller.require(REVIEWERS)?;
-            let reason = check_len("reason", &body.reason)?;
-            self.transition(&caller, "RejectPartnerValidation", &name, body, request_id, Transition::Reject { reason })
-                .await
-        })
-        .await
+        self.reject_partner_validation_rpc(req).await
     }
 
     async fn request_partner_validation_information(
         &self,
         req: Request<pb::RequestPartnerValidationInformationRequest>,
     ) -> Result<Response<pb::PartnerValidation>, Status> {
-        let caller = caller_of(&req)?;
-        let mut body = req.into_inner();
-        let name = body.name.clone();
-        let request_id = std::mem::take(&mut body.request_id);
-        self.run(&caller, "partner_validation.request_information", &name, async {
-            caller.require(REVIEWERS)?;
-            let question = check_len("question", &body.question)?;
-            self.transition(
-                &caller,
-                "RequestPartnerValidationInformation",
-                &name,
-                body,
-                request_id,
-                Transition::RequestInformation { question },
-            )
-            .await
-        })
-        .await
+        self.request_partner_validation_information_rpc(req).await
     }
 
     async fn provide_partner_validation_information(
         &self,
         req: Request<pb::ProvidePartnerValidationInformationRequest>,
     ) -> Result<Response<pb::PartnerValidation>, Status> {
-        let caller = caller_of(&req)?;
-        let mut body = req.into_inner();
-        let name = body.name.clone();
-        let request_id = std::mem::take(&mut body.request_id);
-        self.run(&caller, "partner_validation.provide_information", &name, async {
-            caller.require(ADMINS)?;
-            let answer = check_len("answer", &body.answer)?;
-            self.transition(
-                &caller,
-                "ProvidePartnerValidationInformation",
-                &name,
-                body,
-                request_id,
-                Transition::ProvideInformation { answer },
-            )
-            .await
-        })
-        .await
+        self.provide_partner_validation_information_rpc(req).await
     }
 
     async fn lookup_transacting_partner(
@@ -399,17 +230,7 @@ impl PartnerEligibilityService for PartnerApi {
         &self,
         req: Request<pb::WatchPartnerValidationRequest>,
     ) -> Result<Response<Self::WatchPartnerValidationStream>, Status> {
-        let caller = caller_of(&req)?;
-        let name = req.get_ref().name.clone();
-        // Subscribe before reading, so that no change between the two is missed.
-        let changes = self.0.hub.subscribe();
-        self.run(&caller, "partner_validation.watch", &name, async {
-            caller.require(READERS)?;
-            let slot = self.0.watchers.admit(caller.tenant)?;
-            let current = self.visible_validation(&caller, &name).await?;
-            Ok(watch::stream(slot, self.0.store.clone(), current, changes))
-        })
-        .await
+        self.watch_validation(req).await
     }
 
     async fn create_reseller_link(

@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use gcc_platform::TenantId;
 use serde::{Deserialize, Serialize};
 
+use super::refusal::Refusal;
+
 /// Where a link stands. `Ended` is final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkState {
@@ -82,15 +84,6 @@ impl LinkMove {
     }
 }
 
-/// Why a move on a link is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkRefusal {
-    /// The caller opened the link; the other side must agree.
-    AwaitsOtherSide,
-    /// Not from this state (approving an active or ended link, ending an ended one).
-    NotAllowed { from: LinkState },
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResellerLink {
     pub id: String,
@@ -144,23 +137,23 @@ impl ResellerLink {
     }
 
     /// R1a: the link after `by` makes `m`, or why it may not.
-    pub fn apply(&self, m: &LinkMove, by: Side, now: DateTime<Utc>) -> Result<Self, LinkRefusal> {
+    pub fn apply(&self, m: &LinkMove, by: Side, now: DateTime<Utc>) -> Result<Self, Refusal> {
         let mut next = self.clone();
         next.updated_at = now;
         match m {
             LinkMove::Approve => {
                 if !self.state.is_pending() {
-                    return Err(LinkRefusal::NotAllowed { from: self.state });
+                    return Err(Refusal::LinkNotAllowed { from: self.state });
                 }
                 if self.awaits() != Some(by) {
-                    return Err(LinkRefusal::AwaitsOtherSide);
+                    return Err(Refusal::LinkAwaitsOtherSide);
                 }
                 next.state = LinkState::Active;
                 next.activated_at = Some(now);
             }
             LinkMove::End { reason } => {
                 if self.state == LinkState::Ended {
-                    return Err(LinkRefusal::NotAllowed { from: self.state });
+                    return Err(Refusal::LinkNotAllowed { from: self.state });
                 }
                 next.state = LinkState::Ended;
                 next.ended_by = Some(by);
@@ -184,13 +177,13 @@ mod tests {
     fn r1a_a_link_is_active_only_when_the_other_side_agrees() {
         let invited = link(Side::Provider);
         assert_eq!(invited.state, LinkState::Invited);
-        assert_eq!(invited.apply(&LinkMove::Approve, Side::Provider, Utc::now()), Err(LinkRefusal::AwaitsOtherSide));
+        assert_eq!(invited.apply(&LinkMove::Approve, Side::Provider, Utc::now()), Err(Refusal::LinkAwaitsOtherSide));
         let active = invited.apply(&LinkMove::Approve, Side::Reseller, Utc::now()).expect("reseller accepts");
         assert_eq!((active.state, active.activated_at.is_some()), (LinkState::Active, true));
 
         let requested = link(Side::Reseller);
         assert_eq!(requested.state, LinkState::Requested);
-        assert_eq!(requested.apply(&LinkMove::Approve, Side::Reseller, Utc::now()), Err(LinkRefusal::AwaitsOtherSide));
+        assert_eq!(requested.apply(&LinkMove::Approve, Side::Reseller, Utc::now()), Err(Refusal::LinkAwaitsOtherSide));
         assert_eq!(
             requested.apply(&LinkMove::Approve, Side::Provider, Utc::now()).map(|l| l.state),
             Ok(LinkState::Active)
@@ -204,13 +197,13 @@ mod tests {
             let ended = active.apply(&LinkMove::End { reason: Some("done".into()) }, side, Utc::now()).unwrap();
             assert_eq!((ended.state, ended.ended_by), (LinkState::Ended, Some(side)));
             for m in [LinkMove::Approve, LinkMove::End { reason: None }] {
-                assert_eq!(ended.apply(&m, side, Utc::now()), Err(LinkRefusal::NotAllowed { from: LinkState::Ended }));
+                assert_eq!(ended.apply(&m, side, Utc::now()), Err(Refusal::LinkNotAllowed { from: LinkState::Ended }));
             }
         }
         let active = link(Side::Provider).apply(&LinkMove::Approve, Side::Reseller, Utc::now()).unwrap();
         assert_eq!(
             active.apply(&LinkMove::Approve, Side::Provider, Utc::now()),
-            Err(LinkRefusal::NotAllowed { from: LinkState::Active })
+            Err(Refusal::LinkNotAllowed { from: LinkState::Active })
         );
     }
 

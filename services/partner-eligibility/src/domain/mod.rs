@@ -3,12 +3,14 @@
 
 pub mod link;
 pub mod partner;
+pub mod refusal;
 pub mod validation;
 
-pub use link::{LinkMove, LinkRefusal, LinkState, ResellerLink, Side};
+pub use link::{LinkMove, LinkState, ResellerLink, Side};
 pub use partner::{
     GCC_FAMILIES, GCC_QUALIFICATION, NewPartner, OfferFamily, Partner, PartnerType, Qualification, TransactingPartner,
 };
+pub use refusal::Refusal;
 pub use validation::{
-    ContactEmail, NewValidation, PartnerValidation, QualifyingBasis, SubmitRefusal, Transition, ValidationState,
+    ContactEmail, Effects, NewValidation, PartnerValidation, QualifyingBasis, Transition, ValidationState,
 };

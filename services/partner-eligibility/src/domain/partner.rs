@@ -5,6 +5,7 @@ use gcc_platform::TenantId;
 use serde::{Deserialize, Serialize};
 
 use super::link::{LinkState, ResellerLink};
+use super::refusal::Refusal;
 
 /// The reseller qualification that approval grants (R5).
 pub const GCC_QUALIFICATION: &str = "Government_community_cloud";
@@ -13,13 +14,7 @@ pub const GCC_QUALIFICATION: &str = "Government_community_cloud";
 pub const GCC_FAMILIES: [OfferFamily; 4] =
     [OfferFamily::Office365, OfferFamily::Dynamics365, OfferFamily::Ems, OfferFamily::PowerBi];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OfferFamily {
-    Office365,
-    Dynamics365,
-    Ems,
-    PowerBi,
-}
+pub use gcc_platform::OfferFamily;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PartnerType {
@@ -86,6 +81,33 @@ pub struct NewPartner {
     pub partner_type: PartnerType,
     pub azure_gcc_tenant: Option<TenantId>,
     pub indirect_provider: Option<TenantId>,
+}
+
+impl NewPartner {
+    /// What an enrollment by `caller` may not state about the caller's own tenants.
+    pub fn check(&self, caller: TenantId) -> Result<(), Refusal> {
+        if self.azure_gcc_tenant == Some(caller) {
+            return Err(Refusal::AzureGccTenantIsCommercial);
+        }
+        if self.indirect_provider == Some(caller) {
+            return Err(Refusal::OwnIndirectProvider);
+        }
+        Ok(())
+    }
+
+    /// The enrolled partner, holding no qualification yet.
+    pub fn into_partner(self, tenant: TenantId, now: DateTime<Utc>) -> Partner {
+        Partner {
+            tenant,
+            legal_name: self.legal_name,
+            partner_type: self.partner_type,
+            azure_gcc_tenant: self.azure_gcc_tenant,
+            indirect_provider: self.indirect_provider,
+            qualifications: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 /// Who transacts for a partner (R7, R9 downstream).
@@ -160,6 +182,20 @@ mod tests {
         let t = TransactingPartner::of(&reseller, Some(&active), Some(&provider));
         assert_eq!((t.transacting, t.gcc_qualified), (Some(provider.tenant), true));
         assert_eq!(t.link, Some(("l".to_owned(), LinkState::Active)));
+    }
+
+    #[test]
+    fn r1_an_enrollment_names_other_tenants_than_the_callers_own() {
+        let caller = TenantId::random();
+        let new = |azure_gcc_tenant, indirect_provider| NewPartner {
+            legal_name: "p".into(),
+            partner_type: PartnerType::IndirectReseller,
+            azure_gcc_tenant,
+            indirect_provider,
+        };
+        assert_eq!(new(Some(caller), None).check(caller), Err(Refusal::AzureGccTenantIsCommercial));
+        assert_eq!(new(None, Some(caller)).check(caller), Err(Refusal::OwnIndirectProvider));
+        assert_eq!(new(Some(TenantId::random()), Some(TenantId::random())).check(caller), Ok(()));
     }
 
     #[test]

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use gcc_platform::TenantId;
 use serde::{Deserialize, Serialize};
 
-use super::partner::{Partner, PartnerType};
+use super::partner::{GCC_QUALIFICATION, Partner, PartnerType, Qualification};
+use super::refusal::Refusal;
 
 /// How a partner qualifies to sell GCC (R2a).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,38 +105,51 @@ pub struct NewValidation {
     pub details: String,
 }
 
-/// Why a partner may not submit (checked against the stored partner).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SubmitRefusal {
-    /// R2: an indirect reseller works with its indirect provider.
-    IndirectReseller {
-        provider: Option<TenantId>,
-    },
-    /// R3: the partner's Azure GCC tenant ID was given.
-    AzureGccTenant,
-    /// R3: some other tenant ID than the partner's commercial one.
-    TenantMismatch {
-        expected: TenantId,
-    },
-    AlreadyQualified,
+impl NewValidation {
+    /// R2 and R3, given the enrolled partner (R1 is that there is one).
+    pub fn check_against(&self, partner: &Partner) -> Result<(), Refusal> {
+        if partner.partner_type == PartnerType::IndirectReseller {
+            return Err(Refusal::IndirectReseller { provider: partner.indirect_provider });
+        }
+        if partner.azure_gcc_tenant == Some(self.tenant_id) {
+            return Err(Refusal::AzureGccTenant);
+        }
+        if self.tenant_id != partner.tenant {
+            return Err(Refusal::TenantMismatch { expected: partner.tenant });
+        }
+        if partner.holds_gcc() {
+            return Err(Refusal::AlreadyQualified);
+        }
+        Ok(())
+    }
 }
 
 impl NewValidation {
-    /// R2 and R3, given the enrolled partner (R1 is that there is one).
-    pub fn check_against(&self, partner: &Partner) -> Result<(), SubmitRefusal> {
-        if partner.partner_type == PartnerType::IndirectReseller {
-            return Err(SubmitRefusal::IndirectReseller { provider: partner.indirect_provider });
+    /// The submission of `partner` as a validation waiting for review (R4), due at `due`.
+    pub fn into_pending(
+        self,
+        id: String,
+        partner: TenantId,
+        now: DateTime<Utc>,
+        due: DateTime<Utc>,
+    ) -> PartnerValidation {
+        PartnerValidation {
+            id,
+            partner,
+            tenant_id: self.tenant_id,
+            basis: self.basis,
+            contact_email: self.contact_email,
+            details: self.details,
+            state: ValidationState::PendingReview,
+            due_at: due,
+            information_request: None,
+            information_response: None,
+            rejection_reason: None,
+            reviewer: None,
+            submitted_at: now,
+            decided_at: None,
+            updated_at: now,
         }
-        if partner.azure_gcc_tenant == Some(self.tenant_id) {
-            return Err(SubmitRefusal::AzureGccTenant);
-        }
-        if self.tenant_id != partner.tenant {
-            return Err(SubmitRefusal::TenantMismatch { expected: partner.tenant });
-        }
-        if partner.holds_gcc() {
-            return Err(SubmitRefusal::AlreadyQualified);
-        }
-        Ok(())
     }
 }
 
@@ -159,33 +173,75 @@ pub struct PartnerValidation {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a review move does: the validation after it, the state it was read in (the store
+/// writes it only while the row is still there) and the qualification it grants (R5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effects {
+    pub validation: PartnerValidation,
+    pub from: ValidationState,
+    pub granted: Option<Qualification>,
+    /// The audit action; the event written with it is `validation.event_topic()`.
+    pub action: &'static str,
+}
+
 impl PartnerValidation {
     /// R4: waiting for a reviewer past its due time.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         self.state == ValidationState::PendingReview && self.due_at < now
     }
+
+    /// A reviewer never decides a validation of its own organization.
+    pub fn check_reviewer(&self, reviewer_tenant: TenantId) -> Result<(), Refusal> {
+        if self.partner == reviewer_tenant { Err(Refusal::ReviewerIsParty) } else { Ok(()) }
+    }
+
+    /// R4/R5: the review after `actor` makes `t` at `now`; an answer puts it back in
+    /// review, due at `due`. Approval grants the GCC qualification.
+    pub fn apply(
+        &self,
+        t: &Transition,
+        actor: &str,
+        now: DateTime<Utc>,
+        due: DateTime<Utc>,
+    ) -> Result<Effects, Refusal> {
+        let from = self.state;
+        let to = from.after(t).ok_or(Refusal::TransitionNotAllowed { from, action: t.action() })?;
+        let mut v = self.clone();
+        v.state = to;
+        v.updated_at = now;
+        match t {
+            Transition::Approve => {
+                v.reviewer = Some(actor.to_owned());
+                v.decided_at = Some(now);
+            }
+            Transition::Reject { reason } => {
+                v.reviewer = Some(actor.to_owned());
+                v.rejection_reason = Some(reason.clone());
+                v.decided_at = Some(now);
+            }
+            Transition::RequestInformation { question } => {
+                v.reviewer = Some(actor.to_owned());
+                v.information_request = Some(question.clone());
+            }
+            Transition::ProvideInformation { answer } => {
+                v.information_response = Some(answer.clone());
+                v.due_at = due;
+            }
+        }
+        let granted = (to == ValidationState::Approved).then(|| Qualification {
+            name: GCC_QUALIFICATION.to_owned(),
+            validation_id: v.id.clone(),
+            granted_at: now,
+        });
+        Ok(Effects { validation: v, from, granted, action: t.action() })
+    }
+
+    /// The notification a change to this state sends (by e-mail, see `crate::notify`).
+    pub fn event_topic(&self) -> String {
+        format!("gcc.partner.v1.partner_validation.{}", self.state.as_str().to_ascii_lowercase())
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ValidationState::*;
-
-    #[test]
-    fn r4_review_state_machine_allows_only_legal_moves() {
-        let reject = Transition::Reject { reason: "x".into() };
-        let ask = Transition::RequestInformation { question: "x".into() };
-        let answer = Transition::ProvideInformation { answer: "x".into() };
-        assert_eq!(PendingReview.after(&Transition::Approve), Some(Approved));
-        assert_eq!(PendingReview.after(&ask), Some(InformationRequested));
-        assert_eq!(InformationRequested.after(&answer), Some(PendingReview));
-        assert_eq!(InformationRequested.after(&reject), Some(Rejected));
-        assert_eq!(InformationRequested.after(&Transition::Approve), None);
-        assert_eq!(PendingReview.after(&answer), None);
-        for done in [Approved, Rejected] {
-            for t in [&Transition::Approve, &reject, &ask, &answer] {
-                assert_eq!(done.after(t), None, "{done:?} must be final");
-            }
-        }
-    }
-}
+#[path = "validation_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 use gcc_platform::audit;
 use gcc_platform::db::{corrupt_column as corrupt, is_unique_violation, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
+use gcc_platform::names::{PartnerName, ResellerLinkName};
 use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId, ids::new_id};
@@ -14,7 +15,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{Result, Store, fetch_partner};
-use crate::domain::{LinkMove, LinkState, PartnerType, ResellerLink, Side};
+use crate::domain::{LinkMove, LinkState, PartnerType, Refusal, ResellerLink, Side};
 use crate::error::PartnerError;
 
 /// A link to open: who the two parties are, and which of them the caller is.
@@ -27,6 +28,7 @@ pub struct NewLink {
 
 impl Store {
     /// Opens a link: an invitation by the provider or a request by the reseller.
+    #[tracing::instrument(name = "store.create_link", skip_all, fields(tenant = %caller.tenant), err(level = "info"))]
     pub async fn create_link(
         &self,
         caller: &Caller,
@@ -70,6 +72,7 @@ impl Store {
     }
 
     /// Approves or ends the link `id` on behalf of the caller's side.
+    #[tracing::instrument(name = "store.move_link", skip_all, fields(tenant = %caller.tenant, resource = %ResellerLinkName::new(id.as_str()), action = m.action()), err(level = "info"))]
     pub async fn move_link(
         &self,
         caller: &Caller,
@@ -88,7 +91,7 @@ impl Store {
                     let link = fetch_link(conn, &id).await?;
                     let (link, side) = link
                         .and_then(|l| l.side_of(caller.tenant).map(|s| (l, s)))
-                        .ok_or_else(|| PartnerError::LinkNotFound(format!("resellerLinks/{id}")))?;
+                        .ok_or_else(|| PartnerError::LinkNotFound(ResellerLinkName::new(id.clone()).to_string()))?;
                     // An invited tenant accepts by enrolling, or after it has enrolled.
                     if m == LinkMove::Approve
                         && side == Side::Reseller
@@ -96,7 +99,7 @@ impl Store {
                     {
                         return Err(PartnerError::NotEnrolled);
                     }
-                    let next = link.apply(&m, side, now).map_err(PartnerError::LinkRefused)?;
+                    let next = link.apply(&m, side, now)?;
                     persist_move(conn, &link, &next).await?;
                     record(conn, &caller, now, m.action(), &next).await?;
                     Ok(next)
@@ -106,12 +109,14 @@ impl Store {
         .await
     }
 
+    #[tracing::instrument(name = "store.link", skip_all, fields(resource = %ResellerLinkName::new(id)), err(level = "info"))]
     pub async fn link(&self, id: &str) -> Result<Option<ResellerLink>> {
         let mut conn = self.db().reader().acquire().await?;
         fetch_link(&mut conn, id).await
     }
 
     /// Links in creation order; `party` limits them to those of one partner, either side.
+    #[tracing::instrument(name = "store.list_links", skip_all, fields(party = ?party), err(level = "info"))]
     pub async fn list_links(
         &self,
         party: Option<TenantId>,
@@ -151,7 +156,7 @@ pub(super) async fn join_on_enroll(
     let reseller = caller.tenant;
     let link = match open_link(conn, reseller).await? {
         Some(l) if l.provider == provider && l.state == LinkState::Invited => {
-            let next = l.apply(&LinkMove::Approve, Side::Reseller, now).map_err(PartnerError::LinkRefused)?;
+            let next = l.apply(&LinkMove::Approve, Side::Reseller, now)?;
             persist_move(conn, &l, &next).await?;
             next
         }
@@ -227,7 +232,7 @@ async fn persist_move(conn: &mut AnyConnection, from: &ResellerLink, next: &Rese
     .rows_affected();
     if moved != 1 {
         let current = fetch_link(conn, &from.id).await?.map_or(from.state, |l| l.state);
-        return Err(PartnerError::LinkRefused(crate::domain::LinkRefusal::NotAllowed { from: current }));
+        return Err(Refusal::LinkNotAllowed { from: current }.into());
     }
     Ok(())
 }
@@ -239,10 +244,10 @@ async fn record(
     action: &str,
     l: &ResellerLink,
 ) -> Result<()> {
-    let target = format!("resellerLinks/{}", l.id);
+    let target = ResellerLinkName::new(l.id.clone()).to_string();
     let detail = serde_json::json!({
-        "provider": format!("partners/{}", l.provider),
-        "reseller": format!("partners/{}", l.reseller),
+        "provider": PartnerName::new(l.provider).to_string(),
+        "reseller": PartnerName::new(l.reseller).to_string(),
         "state": l.state.as_str(),
         "opened_by": l.opened_by.as_str(),
         "ended_by": l.ended_by.map(Side::as_str),

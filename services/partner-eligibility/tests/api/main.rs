@@ -10,6 +10,7 @@ mod identity;
 mod links;
 mod lists;
 mod mail;
+mod mail_outbox;
 mod replicas;
 mod review;
 mod runtime;

@@ -4,6 +4,14 @@ use tonic::Code;
 
 use crate::helpers::{TestApp, admin, state};
 
+/// The stream's next message, failing the test after 10 s rather than hanging it.
+async fn next(stream: &mut tonic::Streaming<pb::PartnerValidation>) -> Option<pb::PartnerValidation> {
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
+        .await
+        .expect("the stream answers within 10 s")
+        .expect("the stream does not fail")
+}
+
 #[tokio::test]
 async fn watching_a_validation_streams_each_change_until_it_is_final() {
     let app = TestApp::spawn().await;
@@ -15,7 +23,7 @@ async fn watching_a_validation_streams_each_change_until_it_is_final() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(state(&stream.message().await.unwrap().unwrap()), State::PendingReview);
+    assert_eq!(state(&next(&mut stream).await.expect("a change")), State::PendingReview);
 
     let req = pb::RequestPartnerValidationInformationRequest {
         name: v.name.clone(),
@@ -23,7 +31,7 @@ async fn watching_a_validation_streams_each_change_until_it_is_final() {
         request_id: String::new(),
     };
     app.client().request_partner_validation_information(authed(req, &gcc_testkit::reviewer_token())).await.unwrap();
-    assert_eq!(state(&stream.message().await.unwrap().unwrap()), State::InformationRequested);
+    assert_eq!(state(&next(&mut stream).await.expect("a change")), State::InformationRequested);
 
     let req = pb::RejectPartnerValidationRequest {
         name: v.name.clone(),
@@ -31,8 +39,8 @@ async fn watching_a_validation_streams_each_change_until_it_is_final() {
         request_id: String::new(),
     };
     app.client().reject_partner_validation(authed(req, &gcc_testkit::reviewer_token())).await.unwrap();
-    assert_eq!(state(&stream.message().await.unwrap().unwrap()), State::Rejected);
-    assert!(stream.message().await.unwrap().is_none(), "the stream ends at a final state");
+    assert_eq!(state(&next(&mut stream).await.expect("a change")), State::Rejected);
+    assert_eq!(next(&mut stream).await, None, "the stream ends at a final state");
 }
 
 #[tokio::test]
