@@ -43,7 +43,10 @@ impl FactSource {
 
     /// Whether the caller manages `customer` (R15, R17).
     pub async fn management(&self, caller: &Caller, customer: TenantId, until: Instant) -> Result<Management, Problem> {
-        let client = self.relationships.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let client = self.relationships.with_token(caller.token()).map_err(|e| {
+            tracing::error!(error = ?e, "the caller's token cannot be forwarded");
+            Problem::internal()
+        })?;
         let answer = retry_read_until(READ_ATTEMPTS, until, || {
             let mut c = client.relationships();
             let req = rpb::CheckCustomerManagementRequest {
@@ -79,7 +82,10 @@ impl FactSource {
         families: &[OfferFamily],
         until: Instant,
     ) -> Result<Eligibility, Problem> {
-        let client = self.validation.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let client = self.validation.with_token(caller.token()).map_err(|e| {
+            tracing::error!(error = ?e, "the caller's token cannot be forwarded");
+            Problem::internal()
+        })?;
         let offer_families: Vec<i32> = families.iter().map(|f| family_to(*f) as i32).collect();
         let answer = retry_read_until(READ_ATTEMPTS, until, || {
             let mut c = client.validation();

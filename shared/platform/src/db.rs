@@ -14,9 +14,11 @@ use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 mod batch;
+mod op;
 
 use batch::Pending;
 pub use batch::{Statement, WriteBatch};
+pub use op::StorageOp;
 
 use crate::audit::AuditSink;
 use crate::metrics::Metrics;
