@@ -172,4 +172,35 @@ mod tests {
         assert_eq!(percent_decode("too%20large:%2070%25"), "too large: 70%");
         assert_eq!(percent_decode("bad%2"), "bad%2");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Every unit means what it says, and anything else is no timeout.
+        #[test]
+        fn grpc_timeouts_parse_any_amount(n in 0u64..100_000_000, unit in 0usize..6, junk in "[a-zA-Z]") {
+            let (u, d) = [
+                ("H", Duration::from_secs(n * 3600)),
+                ("M", Duration::from_secs(n * 60)),
+                ("S", Duration::from_secs(n)),
+                ("m", Duration::from_millis(n)),
+                ("u", Duration::from_micros(n)),
+                ("n", Duration::from_nanos(n)),
+            ][unit];
+            proptest::prop_assert_eq!(parse_grpc_timeout(&format!("{n}{u}")), Some(d));
+            if !"HMSmun".contains(junk.as_str()) {
+                proptest::prop_assert_eq!(parse_grpc_timeout(&format!("{n}{junk}")), None);
+            }
+        }
+
+        /// Percent-encoding any text and decoding it gives the text back; text without
+        /// `%` is left as it is.
+        #[test]
+        fn percent_decoding_undoes_encoding(s in "\\PC{0,24}") {
+            let encoded: String = s.bytes().map(|b| format!("%{b:02X}")).collect();
+            proptest::prop_assert_eq!(percent_decode(&encoded), s.clone());
+            let plain = s.replace('%', "");
+            proptest::prop_assert_eq!(percent_decode(&plain), plain.clone());
+        }
+    }
 }
