@@ -51,7 +51,13 @@ fn add(r: &mut Registry, name: &str, help: &str, seconds: bool, metric: impl Met
 impl Families {
     /// New families, each registered in `r`.
     pub(super) fn register(r: &mut Registry) -> Self {
-        let f = Families {
+        let f = Self::new();
+        f.describe(r);
+        f
+    }
+
+    fn new() -> Self {
+        Families {
             server_duration: Family::new_with_constructor(duration_histogram),
             client_duration: Family::new_with_constructor(duration_histogram),
             gate_verdicts: Family::default(),
@@ -65,7 +71,13 @@ impl Families {
             dependency_errors: Family::default(),
             relay_lag: Family::default(),
             relay_delay: Family::new_with_constructor(duration_histogram),
-        };
+        }
+    }
+
+    /// Names and explains every family in the exposition: one table, longer than a
+    /// function should be, because it reads best whole, next to the metrics contract.
+    fn describe(&self, r: &mut Registry) {
+        let f = self;
         add(
             r,
             "rpc_server_call_duration",
@@ -127,6 +139,5 @@ impl Families {
             true,
             f.relay_delay.clone(),
         );
-        f
     }
 }
