@@ -54,3 +54,19 @@ impl Step for Deadline {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_is_the_clients_less_a_margin_within_the_servers_bound() {
+        let d = Deadline { timeout: Duration::from_secs(10), domain: "test.example" };
+        let mut h = http::HeaderMap::new();
+        assert_eq!(d.for_request(&h), Duration::from_secs(10), "no grpc-timeout: the server's bound");
+        h.insert("grpc-timeout", "200m".parse().unwrap());
+        assert_eq!(d.for_request(&h), Duration::from_millis(195));
+        h.insert("grpc-timeout", "1M".parse().unwrap());
+        assert_eq!(d.for_request(&h), Duration::from_secs(10), "never past the server's bound");
+    }
+}

@@ -84,3 +84,22 @@ pub fn grpc_status(response: &Response) -> Code {
 pub fn exempt(path: &str) -> bool {
     path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_health_and_reflection_are_exempt() {
+        assert!(exempt("/grpc.health.v1.Health/Watch"));
+        assert!(exempt("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"));
+        assert!(!exempt("/gcc.ordering.v1.OrderingService/PlaceOrder"));
+    }
+
+    #[test]
+    fn a_status_in_headers_is_read_and_none_means_ok() {
+        let refused: Response = tonic::Status::not_found("x").into_http();
+        assert_eq!(grpc_status(&refused), Code::NotFound);
+        assert_eq!(grpc_status(&http::Response::new(tonic::body::Body::empty())), Code::Ok);
+    }
+}
