@@ -72,7 +72,10 @@ impl FactSource {
         {
             return Ok(hit);
         }
-        let client = self.partner.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let client = self.partner.with_token(caller.token()).map_err(|e| {
+            tracing::error!(error = ?e, "the caller's token cannot be forwarded");
+            Problem::internal()
+        })?;
         let read_at = Instant::now();
         let answer = retry_read(READ_ATTEMPTS, || {
             let mut c = client.partner();
@@ -133,7 +136,10 @@ impl FactSource {
         {
             return Ok(hit);
         }
-        let client = self.relationships.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let client = self.relationships.with_token(caller.token()).map_err(|e| {
+            tracing::error!(error = ?e, "the caller's token cannot be forwarded");
+            Problem::internal()
+        })?;
         // A reviewer asks on a partner's behalf; a partner asks about itself.
         let partner_name =
             if caller.has(Role::EligibilityReviewer) { PartnerName::new(partner).to_string() } else { String::new() };

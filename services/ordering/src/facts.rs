@@ -29,7 +29,10 @@ impl FactSource {
     /// Whether the caller manages `customer` (R15, R17).
     #[tracing::instrument(skip_all, fields(dependency = "relationships", tenant = %caller.tenant, resource = %customer), err(Debug))]
     pub async fn management(&self, caller: &Caller, customer: TenantId, until: Instant) -> Result<Management, Problem> {
-        let client = self.relationships.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let client = self.relationships.with_token(caller.token()).map_err(|e| {
+            tracing::error!(error = ?e, "the caller's token cannot be forwarded");
+            Problem::internal()
+        })?;
         let answer = retry_read_until(READ_ATTEMPTS, until, || {
             let mut c = client.relationships();
             let req = rpb::CheckCustomerManagementRequest {
@@ -66,7 +69,10 @@ impl FactSource {
         families: &[OfferFamily],
         until: Instant,
     ) -> Result<Eligibility, Problem> {
-        let client = self.validation.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let client = self.validation.with_token(caller.token()).map_err(|e| {
+            tracing::error!(error = ?e, "the caller's token cannot be forwarded");
+            Problem::internal()
+        })?;
         let offer_families: Vec<i32> = families.iter().map(|f| i32::from(*f)).collect();
         let answer = retry_read_until(READ_ATTEMPTS, until, || {
             let mut c = client.validation();

@@ -129,4 +129,21 @@ mod tests {
         assert!(parse_name("name", "partners/", "partners").is_err());
         assert!(parse_name("name", "partners/a/b", "partners").is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Any non-nil GUID, in either case, parses to the one lower-case spelling, which
+        /// parses back to the same tenant, also through JSON.
+        #[test]
+        fn tenant_ids_round_trip(bits in 1u128.., upper in proptest::bool::ANY) {
+            let id = Uuid::from_u128(bits).hyphenated().to_string();
+            let spelled = if upper { id.to_ascii_uppercase() } else { id.clone() };
+            let t = TenantId::parse(&spelled).expect("a GUID");
+            proptest::prop_assert_eq!(t.to_string(), id);
+            proptest::prop_assert_eq!(TenantId::parse(&t.to_string()), Ok(t));
+            let json = serde_json::to_string(&t).expect("encodes");
+            proptest::prop_assert_eq!(serde_json::from_str::<TenantId>(&json).expect("decodes"), t);
+        }
+    }
 }

@@ -1,30 +1,35 @@
-//! The layer in front of every RPC: a span with the caller's trace context, load
-//! shedding, a bound on the health and reflection streams (which need no token), a
-//! deadline, the mark that keeps a connection busy while its calls run, and a guarantee
-//! that every error leaving the server carries an `ErrorInfo` (including errors tonic
-//! makes itself, such as an oversized message).
+//! The layers in front of every RPC, outermost first: a span with the caller's trace
+//! context, the outcome on the span and in the metrics, a guarantee that every error
+//! leaving the server carries an `ErrorInfo` (including errors tonic makes itself, such
+//! as an oversized message), a log line, the mark that keeps a connection busy while its
+//! calls run, a bound on the health and reflection streams (which need no token), load
+//! shedding, and a deadline. Each layer's file says why it sits where it sits.
 
+mod busy;
+mod deadline;
 mod held;
+mod log;
+mod record;
+mod repair;
+mod shed;
+mod step;
+mod streams;
+mod trace;
 
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::future::BoxFuture;
 use tokio::sync::Semaphore;
 use tonic::Code;
-use tower::{Layer, Service};
-use tracing::{Instrument, field};
+use tower::Layer;
 
-use crate::error::Problem;
-use crate::metrics::{CallOutcome, Metrics, method_label, status_name};
-use crate::runtime::conn::ConnInfo;
-use crate::telemetry::adopt_remote_parent;
-use held::Held;
+use crate::metrics::Metrics;
+pub use step::Staged;
+use step::StepLayer;
 
-/// Shared settings of the layer.
-#[derive(Debug)]
-pub struct Admission {
+/// Shared settings of the stack.
+#[derive(Clone, Debug)]
+pub struct AdmissionLayer {
     permits: Arc<Semaphore>,
     /// Health and reflection calls, held for the life of their response.
     streams: Arc<Semaphore>,
@@ -35,193 +40,60 @@ pub struct Admission {
     metrics: Metrics,
 }
 
-#[derive(Clone, Debug)]
-pub struct AdmissionLayer(Arc<Admission>);
-
 impl AdmissionLayer {
     pub fn new(concurrency_limit: usize, stream_limit: usize, timeout: Duration, domain: &'static str) -> Self {
-        Self(Arc::new(Admission {
+        Self {
             permits: Arc::new(Semaphore::new(concurrency_limit.max(1))),
             streams: Arc::new(Semaphore::new(stream_limit.max(1))),
             timeout,
             domain,
             service: "",
             metrics: Metrics::disabled(),
-        }))
+        }
     }
 
     /// Names the service in its spans, records RPC durations and load shedding into
     /// `metrics`, and reads the calls in flight (permits taken) at each scrape.
     pub fn with_service(self, service: &'static str, metrics: Metrics) -> Self {
-        let a = &self.0;
-        let (permits, limit) = (a.permits.clone(), a.permits.available_permits());
+        let (permits, limit) = (self.permits.clone(), self.permits.available_permits());
         let gauge = metrics.clone();
         metrics.on_scrape(move || {
             gauge.set_in_flight(limit.saturating_sub(permits.available_permits()) as i64);
             std::future::ready(())
         });
-        Self(Arc::new(Admission {
-            permits: a.permits.clone(),
-            streams: a.streams.clone(),
-            timeout: a.timeout,
-            domain: a.domain,
-            service,
-            metrics,
-        }))
+        Self { service, metrics, ..self }
     }
 }
+
+/// The whole stack around `S`, outermost first.
+pub type AdmissionService<S> = Staged<
+    trace::Trace,
+    Staged<
+        record::Record,
+        Staged<
+            repair::Repair,
+            Staged<
+                log::Log,
+                Staged<busy::Busy, Staged<streams::StreamBound, Staged<shed::Shed, Staged<deadline::Deadline, S>>>>,
+            >,
+        >,
+    >,
+>;
 
 impl<S> Layer<S> for AdmissionLayer {
     type Service = AdmissionService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        AdmissionService { inner, cfg: self.0.clone() }
+        let (domain, metrics) = (self.domain, self.metrics.clone());
+        let inner = StepLayer(Arc::new(deadline::Deadline { timeout: self.timeout, domain })).layer(inner);
+        let inner = StepLayer(Arc::new(shed::Shed { permits: self.permits.clone(), domain, metrics: metrics.clone() }))
+            .layer(inner);
+        let inner = StepLayer(Arc::new(streams::StreamBound { streams: self.streams.clone(), domain })).layer(inner);
+        let inner = StepLayer(Arc::new(busy::Busy)).layer(inner);
+        let inner = StepLayer(Arc::new(log::Log)).layer(inner);
+        let inner = StepLayer(Arc::new(repair::Repair { domain })).layer(inner);
+        let inner = StepLayer(Arc::new(record::Record { metrics })).layer(inner);
+        StepLayer(Arc::new(trace::Trace { service: self.service })).layer(inner)
     }
-}
-
-#[derive(Clone, Debug)]
-pub struct AdmissionService<S> {
-    inner: S,
-    cfg: Arc<Admission>,
-}
-
-type Response = http::Response<tonic::body::Body>;
-
-impl<S, B> Service<http::Request<B>> for AdmissionService<S>
-where
-    S: Service<http::Request<B>, Response = Response> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Response, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        // The ready clone is the one to call; keep a fresh clone for the next request.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let cfg = self.cfg.clone();
-        let path = req.uri().path().to_owned();
-        // Probes and tooling must answer under overload, so they skip shedding.
-        let exempt = path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.");
-        let method = method_label(&path);
-        // Named and described by the OpenTelemetry RPC conventions.
-        let span = tracing::info_span!(
-            "rpc",
-            otel.name = method,
-            otel.kind = "server",
-            otel.status_code = field::Empty,
-            rpc.system.name = "grpc",
-            rpc.method = method,
-            rpc.response.status_code = field::Empty,
-            error.type = field::Empty,
-            service.name = field::Empty,
-        );
-        if !cfg.service.is_empty() {
-            span.record("service.name", cfg.service);
-        }
-        adopt_remote_parent(&span, req.headers());
-        // Stop just before the client's own deadline so that the client gets our answer.
-        let deadline = grpc_timeout(req.headers())
-            .map(|t| t.saturating_sub(Duration::from_millis(5)).min(cfg.timeout))
-            .unwrap_or(cfg.timeout);
-
-        // The connection stays busy (not idle) while this call's response lives.
-        let call = req.extensions().get::<ConnInfo>().map(|c| c.activity.call());
-
-        let fut = async move {
-            let started = Instant::now();
-            if exempt {
-                // Probes skip shedding, but a client cannot hold unbounded health Watch
-                // or reflection streams open without a token.
-                let Ok(permit) = cfg.streams.clone().try_acquire_owned() else {
-                    let p = Problem::new(
-                        Code::ResourceExhausted,
-                        "STREAM_LIMIT_REACHED",
-                        "too many health and reflection calls are open; retry with backoff",
-                    )
-                    .with_retry(Duration::from_millis(500));
-                    return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, &cfg, method));
-                };
-                let result = inner.call(req).await;
-                return result.map(|r| Held::wrap(finish(r, &path, started, &cfg, method), Some(permit), call));
-            }
-            let Ok(permit) = cfg.permits.clone().try_acquire_owned() else {
-                let p = Problem::new(
-                    Code::ResourceExhausted,
-                    "OVERLOADED",
-                    "the server is at its concurrency limit; retry with backoff",
-                )
-                .with_retry(Duration::from_millis(50));
-                cfg.metrics.load_shed();
-                return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, &cfg, method));
-            };
-            let result = match tokio::time::timeout(deadline, inner.call(req)).await {
-                Ok(r) => r,
-                Err(_) => {
-                    let p = Problem::new(
-                        Code::DeadlineExceeded,
-                        "DEADLINE_EXCEEDED",
-                        format!("no answer within {deadline:?}"),
-                    );
-                    return Ok(finish(p.into_status(cfg.domain).into_http(), &path, started, &cfg, method));
-                }
-            };
-            // Watch streams outlive their handler; they are bounded by their own limits.
-            drop(permit);
-            result.map(|r| Held::wrap(finish(r, &path, started, &cfg, method), None, call))
-        };
-        Box::pin(fut.instrument(span))
-    }
-}
-
-/// Adds `ErrorInfo` to a trailers-only error that lacks it, logs the outcome at a level
-/// chosen by who is at fault, and records it on the span and in the metrics.
-fn finish(response: Response, path: &str, started: Instant, cfg: &Admission, method: &'static str) -> Response {
-    let code = grpc_status(&response);
-    let elapsed = started.elapsed();
-    let elapsed_ms = elapsed.as_secs_f64() * 1e3;
-    match code {
-        Code::Ok => tracing::debug!(path, elapsed_ms, "ok"),
-        Code::Internal | Code::Unknown | Code::DataLoss | Code::Unavailable => {
-            tracing::error!(path, elapsed_ms, code = ?code, "failed")
-        }
-        _ => tracing::info!(path, elapsed_ms, code = ?code, "refused"),
-    }
-    let response = if code == Code::Ok || response.headers().contains_key("grpc-status-details-bin") {
-        response
-    } else {
-        let message =
-            percent_decode(response.headers().get("grpc-message").and_then(|v| v.to_str().ok()).unwrap_or_default());
-        framework_problem(code, &message).into_status(cfg.domain).into_http()
-    };
-    // The code the caller sees (a framework error may have been reclassified above).
-    let code = grpc_status(&response);
-    let error_type = server_error(code).then(|| status_name(code));
-    let span = tracing::Span::current();
-    span.record("rpc.response.status_code", status_name(code));
-    if let Some(e) = error_type {
-        span.record("error.type", e);
-        span.record("otel.status_code", "error");
-    }
-    cfg.metrics.server_call(CallOutcome { method, code, error_type }, elapsed);
-    response
-}
-
-/// The status of a trailers-only answer (OK when the status follows in trailers).
-fn grpc_status(response: &Response) -> Code {
-    response
-        .headers()
-        .get("grpc-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i32>().ok())
-        .map(Code::from)
-        .unwrap_or(Code::Ok)
 }
 
 /// The codes that are the server's fault, by the RPC conventions (the others answer a
@@ -236,26 +108,6 @@ pub fn server_error(code: Code) -> bool {
             | Code::Unavailable
             | Code::DataLoss
     )
-}
-
-/// The reason for an error that tonic produced before our handler ran.
-fn framework_problem(code: Code, message: &str) -> Problem {
-    let lower = message.to_ascii_lowercase();
-    match code {
-        Code::OutOfRange | Code::ResourceExhausted
-            if lower.contains("message length too large") || lower.contains("too large") =>
-        {
-            Problem::new(Code::ResourceExhausted, "MESSAGE_TOO_LARGE", "the message is larger than this server accepts")
-        }
-        Code::Internal if lower.contains("decode") => {
-            Problem::new(Code::InvalidArgument, "MESSAGE_MALFORMED", "the request is not a valid protobuf message")
-        }
-        Code::Unimplemented => Problem::new(Code::Unimplemented, "METHOD_NOT_FOUND", "no such method on this server"),
-        Code::Cancelled | Code::DeadlineExceeded => {
-            Problem::new(Code::DeadlineExceeded, "DEADLINE_EXCEEDED", "the deadline passed")
-        }
-        other => Problem::new(other, "UNCLASSIFIED", message.to_owned()),
-    }
 }
 
 /// `grpc-message` is percent-encoded on the wire.
@@ -319,5 +171,36 @@ mod tests {
     fn grpc_messages_are_percent_decoded() {
         assert_eq!(percent_decode("too%20large:%2070%25"), "too large: 70%");
         assert_eq!(percent_decode("bad%2"), "bad%2");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Every unit means what it says, and anything else is no timeout.
+        #[test]
+        fn grpc_timeouts_parse_any_amount(n in 0u64..100_000_000, unit in 0usize..6, junk in "[a-zA-Z]") {
+            let (u, d) = [
+                ("H", Duration::from_secs(n * 3600)),
+                ("M", Duration::from_secs(n * 60)),
+                ("S", Duration::from_secs(n)),
+                ("m", Duration::from_millis(n)),
+                ("u", Duration::from_micros(n)),
+                ("n", Duration::from_nanos(n)),
+            ][unit];
+            proptest::prop_assert_eq!(parse_grpc_timeout(&format!("{n}{u}")), Some(d));
+            if !"HMSmun".contains(junk.as_str()) {
+                proptest::prop_assert_eq!(parse_grpc_timeout(&format!("{n}{junk}")), None);
+            }
+        }
+
+        /// Percent-encoding any text and decoding it gives the text back; text without
+        /// `%` is left as it is.
+        #[test]
+        fn percent_decoding_undoes_encoding(s in "\\PC{0,24}") {
+            let encoded: String = s.bytes().map(|b| format!("%{b:02X}")).collect();
+            proptest::prop_assert_eq!(percent_decode(&encoded), s.clone());
+            let plain = s.replace('%', "");
+            proptest::prop_assert_eq!(percent_decode(&plain), plain.clone());
+        }
     }
 }

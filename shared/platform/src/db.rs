@@ -14,9 +14,13 @@ use sqlx::{Any, AnyPool, AssertSqlSafe, Executor, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 mod batch;
+mod op;
+mod redact;
 
 use batch::Pending;
 pub use batch::{Statement, WriteBatch};
+pub use op::StorageOp;
+pub use redact::redact;
 
 use crate::audit::AuditSink;
 use crate::metrics::Metrics;
@@ -262,27 +266,6 @@ impl Db {
         self.audit.close().await;
         self.writer.close().await;
         self.reader.close().await;
-    }
-}
-
-/// The URL with any password removed, for messages.
-pub fn redact(url: &str) -> String {
-    // A password may also travel as a query parameter (`?password=…`).
-    let url = match url.find("password=") {
-        Some(p) => {
-            let end = url[p..].find('&').map_or(url.len(), |e| p + e);
-            format!("{}password=…{}", &url[..p], &url[end..])
-        }
-        None => url.to_owned(),
-    };
-    let url = url.as_str();
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}://{}@{}", &url[..s], user, &url[at + 1..])
-        }
-        _ => url.to_owned(),
     }
 }
 

@@ -15,7 +15,7 @@ use sqlx::AnyConnection;
 use tonic::Code;
 use uuid::Uuid;
 
-use crate::db::{Db, Statement, WriteBatch, is_unique_violation};
+use crate::db::{Db, Statement, StorageOp, WriteBatch, is_unique_violation};
 use crate::error::Problem;
 
 /// Identifies one logical request of one tenant.
@@ -81,7 +81,8 @@ pub async fn claim<T: DeserializeOwned>(
     .bind(&key.hash)
     .bind(now_us)
     .execute(&mut *conn)
-    .await?
+    .await
+    .op("idempotency.claim")?
     .rows_affected();
     if inserted == 1 {
         return Ok(Claim::Fresh);
@@ -98,7 +99,7 @@ pub async fn claim<T: DeserializeOwned>(
 /// record. For a retry that must be answered before any other work (such as asking
 /// another service); `run` still claims the key, which settles races.
 pub async fn peek<T: DeserializeOwned>(db: &Db, key: &IdempotencyKey) -> Result<Option<T>, Problem> {
-    let mut conn = db.reader().acquire().await?;
+    let mut conn = db.reader().acquire().await.op("idempotency.peek")?;
     stored(&mut conn, key).await
 }
 
@@ -110,7 +111,8 @@ async fn stored<T: DeserializeOwned>(conn: &mut AnyConnection, key: &Idempotency
             .bind(&key.scope)
             .bind(&key.request_id)
             .fetch_optional(&mut *conn)
-            .await?;
+            .await
+            .op("idempotency.read")?;
     let Some((hash, response)) = row else {
         return Ok(None);
     };
@@ -142,7 +144,8 @@ pub async fn complete<T: Serialize>(
         .bind(&key.request_id)
         .bind(json)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .op("idempotency.complete")?;
     Ok(())
 }
 

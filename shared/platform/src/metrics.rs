@@ -11,24 +11,23 @@
 //!
 //! A disabled [`Metrics`] (metrics off) records nothing and costs a branch.
 
+mod families;
 mod http;
 mod labels;
+mod queue;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::Registry;
 
+use families::Families;
 pub use http::MetricsEndpoint;
 pub use labels::{Labels, intern, method_label, status_name};
+pub use queue::watch_queue;
 
 /// The advised buckets of the RPC duration histograms, in seconds.
 pub const DURATION_BUCKETS: [f64; 14] =
@@ -108,98 +107,10 @@ impl std::fmt::Debug for MetricsRegistry {
     }
 }
 
-type HistogramFamily = Family<Labels, Histogram, fn() -> Histogram>;
-type IntGauge = Gauge<i64, AtomicI64>;
-type FloatGauge = Gauge<f64, AtomicU64>;
-
-#[derive(Clone)]
-struct Families {
-    server_duration: HistogramFamily,
-    client_duration: HistogramFamily,
-    gate_verdicts: Family<Labels, Counter>,
-    orders: Family<Labels, Counter>,
-    queue_depth: Family<Labels, IntGauge>,
-    overdue: Family<Labels, IntGauge>,
-    load_shed: Family<Labels, Counter>,
-    in_flight: Family<Labels, IntGauge>,
-    pool: Family<Labels, IntGauge>,
-    write_batch: HistogramFamily,
-    dependency_errors: Family<Labels, Counter>,
-    relay_lag: Family<Labels, FloatGauge>,
-    relay_delay: HistogramFamily,
-}
-
-fn duration_histogram() -> Histogram {
-    Histogram::new(DURATION_BUCKETS)
-}
-
-fn batch_histogram() -> Histogram {
-    Histogram::new(BATCH_BUCKETS)
-}
-
 impl MetricsRegistry {
     pub fn new() -> Self {
         let mut r = Registry::default();
-        let f = Families {
-            server_duration: Family::new_with_constructor(duration_histogram),
-            client_duration: Family::new_with_constructor(duration_histogram),
-            gate_verdicts: Family::default(),
-            orders: Family::default(),
-            queue_depth: Family::default(),
-            overdue: Family::default(),
-            load_shed: Family::default(),
-            in_flight: Family::default(),
-            pool: Family::default(),
-            write_batch: Family::new_with_constructor(batch_histogram),
-            dependency_errors: Family::default(),
-            relay_lag: Family::default(),
-            relay_delay: Family::new_with_constructor(duration_histogram),
-        };
-        r.register_with_unit(
-            "rpc_server_call_duration",
-            "Duration of RPCs served (OpenTelemetry rpc.server.call.duration)",
-            Unit::Seconds,
-            f.server_duration.clone(),
-        );
-        r.register_with_unit(
-            "rpc_client_call_duration",
-            "Duration of RPCs made to other services (OpenTelemetry rpc.client.call.duration)",
-            Unit::Seconds,
-            f.client_duration.clone(),
-        );
-        r.register(
-            "gcc_gate_verdicts",
-            "Eligibility gate verdicts, by whether eligible and by reason",
-            f.gate_verdicts.clone(),
-        );
-        r.register("gcc_orders", "Orders placed and refused, by outcome and reason", f.orders.clone());
-        r.register("gcc_validation_queue_depth", "Validation requests waiting for a reviewer", f.queue_depth.clone());
-        r.register(
-            "gcc_validation_overdue",
-            "Validation requests past their due time of two business days (R4)",
-            f.overdue.clone(),
-        );
-        r.register("gcc_load_shed", "Calls refused at the concurrency limit (OVERLOADED)", f.load_shed.clone());
-        r.register("gcc_rpc_in_flight", "RPCs being served (holding a concurrency permit)", f.in_flight.clone());
-        r.register("gcc_db_pool_connections", "Database connections, by state", f.pool.clone());
-        r.register("gcc_db_write_batch_size", "Write batches per SQLite group commit", f.write_batch.clone());
-        r.register(
-            "gcc_dependency_errors",
-            "Failed calls to other services, by target and code",
-            f.dependency_errors.clone(),
-        );
-        r.register_with_unit(
-            "gcc_outbox_relay_lag",
-            "Age of the oldest event not yet relayed from the outbox (0 when none waits)",
-            Unit::Seconds,
-            f.relay_lag.clone(),
-        );
-        r.register_with_unit(
-            "gcc_outbox_delivery_delay",
-            "Time from an event's commit to its delivery by the relay",
-            Unit::Seconds,
-            f.relay_delay.clone(),
-        );
+        let f = Families::register(&mut r);
         Self(Arc::new(RegistryInner {
             registry: r,
             families: f,
@@ -386,35 +297,4 @@ impl Metrics {
         let refresh: Refresh = Arc::new(move || Box::pin(refresh()));
         registry.refreshers.lock().unwrap_or_else(|e| e.into_inner()).push(refresh);
     }
-}
-
-/// Reads a review queue at each scrape: requests waiting for a reviewer
-/// (`PENDING_REVIEW`) in `table`, and those of them past their due time (R4: two business
-/// days, stored as `due_at`), as of the service's clock.
-pub fn watch_queue(
-    metrics: &Metrics,
-    db: &crate::db::Db,
-    queue: &'static str,
-    table: &'static str,
-    clock: crate::time::SharedClock,
-) {
-    if !metrics.is_enabled() {
-        return;
-    }
-    let (m, db) = (metrics.clone(), db.clone());
-    let sql = format!(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_at < $1 THEN 1 ELSE 0 END), 0) FROM {table} \
-         WHERE state = 'PENDING_REVIEW'"
-    );
-    metrics.on_scrape(move || {
-        let (m, db, sql, clock) = (m.clone(), db.clone(), sql.clone(), clock.clone());
-        async move {
-            let now = crate::time::to_micros(clock.now());
-            let row = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql)).bind(now).fetch_one(db.reader()).await;
-            match row {
-                Ok((depth, overdue)) => m.set_queue(queue, depth, overdue),
-                Err(e) => tracing::debug!(error = %e, queue, "cannot read the review queue"),
-            }
-        }
-    });
 }

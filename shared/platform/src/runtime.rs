@@ -3,7 +3,9 @@
 //! shutdown that first drains (NOT_SERVING while still serving), then stops within a bound.
 
 pub mod conn;
+mod process;
 mod running;
+mod service;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -15,13 +17,14 @@ use futures::stream::BoxStream;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+pub use process::{bind, exit_code, shutdown_signal};
 pub use running::Running;
+pub use service::GrpcService;
 pub use tls::ServerTls;
 
 use crate::admission::AdmissionLayer;
@@ -64,16 +67,7 @@ impl ServerBuilder {
 
     pub fn add_service<S, RB>(mut self, service: S) -> Self
     where
-        S: tower::Service<
-                http::Request<tonic::body::Body>,
-                Response = http::Response<RB>,
-                Error = std::convert::Infallible,
-            > + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
+        S: GrpcService<RB>,
         RB: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         RB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
@@ -107,16 +101,8 @@ impl ServerBuilder {
         Ok(builder.build_v1()?)
     }
 
-    /// Starts serving on `listener`; health turns SERVING once the server accepts.
-    pub async fn start(mut self, listener: TcpListener, db: Option<Db>) -> anyhow::Result<ServerHandle> {
-        let reflection = Self::reflection(&self.names)?;
-        self.routes.add_service(reflection);
-        let addr = listener.local_addr()?;
-        let health = self.health.clone();
-        for name in self.names.iter().copied().chain([""]) {
-            health.set_service_status(name, ServingStatus::NotServing).await;
-        }
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    /// The HTTP/2 settings of the server: stream, keepalive and connection-age bounds.
+    fn transport(&self) -> tonic::transport::Server {
         let limits = &self.config.limits;
         let nonzero = |d: Duration| (!d.is_zero()).then_some(d);
         let mut server = tonic::transport::Server::builder()
@@ -131,6 +117,21 @@ impl ServerBuilder {
             // over replicas; calls still running then get the shutdown grace.
             server = server.max_connection_age(age).max_connection_age_grace(self.config.shutdown_grace);
         }
+        server
+    }
+
+    /// Starts serving on `listener`; health turns SERVING once the server accepts.
+    pub async fn start(mut self, listener: TcpListener, db: Option<Db>) -> anyhow::Result<ServerHandle> {
+        let reflection = Self::reflection(&self.names)?;
+        self.routes.add_service(reflection);
+        let addr = listener.local_addr()?;
+        let health = self.health.clone();
+        for name in self.names.iter().copied().chain([""]) {
+            health.set_service_status(name, ServingStatus::NotServing).await;
+        }
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let server = self.transport();
+        let limits = &self.config.limits;
         let router = server
             // Spans, load shedding, stream bounds, deadlines and ErrorInfo for every RPC.
             .layer(
@@ -263,46 +264,6 @@ impl Drop for ServerHandle {
         }
         if self.stop.is_some() {
             self.task.abort();
-        }
-    }
-}
-
-/// Completes on SIGTERM or ctrl-c.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown requested");
-}
-
-/// Binds `addr`, or 127.0.0.1 on the service's default port.
-pub async fn bind(addr: Option<SocketAddr>, default_port: u16) -> anyhow::Result<TcpListener> {
-    let addr = addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port)));
-    TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
-}
-
-/// Prints a failure with its causes and turns it into a non-zero exit.
-pub fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
         }
     }
 }

@@ -218,4 +218,24 @@ mod tests {
         clock.advance(Duration::hours(3));
         assert_eq!(clock.now(), ny(2026, 1, 5, 12));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// R4: a due date is a business day where the calendar lives, and more business
+        /// days are always later.
+        #[test]
+        fn business_days_land_on_business_days_and_only_grow(
+            secs in 1_577_836_800i64..1_893_456_000,
+            days in 1u32..15,
+        ) {
+            let cal = BusinessCalendar::default();
+            let from = DateTime::from_timestamp(secs, 0).expect("in range");
+            let due = cal.add_business_days(from, days);
+            let local = due.with_timezone(&chrono_tz::America::New_York).date_naive();
+            proptest::prop_assert!(cal.is_business_day(local), "{due} from {from} + {days}");
+            proptest::prop_assert!(due > from);
+            proptest::prop_assert!(cal.add_business_days(from, days + 1) > due);
+        }
+    }
 }

@@ -42,7 +42,10 @@ impl PartnerDirectory {
         reseller: TenantId,
         deadline: Duration,
     ) -> Result<Option<TenantId>, RelationshipsError> {
-        let client = self.connection.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let client = self.connection.with_token(caller.token()).map_err(|e| {
+            tracing::error!(error = ?e, "the caller's token cannot be forwarded");
+            Problem::internal()
+        })?;
         let answer = retry_read(READ_ATTEMPTS, || {
             let mut c = client.partner();
             let req = ppb::LookupTransactingPartnerRequest { tenant_id: reseller.to_string() };
@@ -62,7 +65,10 @@ impl PartnerDirectory {
     /// The caller's partner, asked with the caller's own token within `deadline`.
     #[tracing::instrument(skip_all, fields(dependency = "partner-eligibility", tenant = %caller.tenant), err(Debug))]
     pub async fn acting(&self, caller: &Caller, deadline: Duration) -> Result<ActingPartner, RelationshipsError> {
-        let client = self.connection.with_token(caller.token()).map_err(|_| Problem::internal())?;
+        let client = self.connection.with_token(caller.token()).map_err(|e| {
+            tracing::error!(error = ?e, "the caller's token cannot be forwarded");
+            Problem::internal()
+        })?;
         let answer = retry_read(READ_ATTEMPTS, || {
             let mut c = client.partner();
             let req = ppb::LookupTransactingPartnerRequest { tenant_id: caller.tenant.to_string() };

@@ -5,39 +5,33 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::sync::OwnedSemaphorePermit;
-
-use crate::runtime::conn::CallGuard;
-
-pub(super) struct Held {
+pub(super) struct Held<T> {
     inner: tonic::body::Body,
-    _permit: Option<OwnedSemaphorePermit>,
-    _call: Option<CallGuard>,
+    _held: T,
 }
 
-impl Held {
-    /// `response` with `permit` and `call` released when its body is done or dropped.
+impl<T: Send + Unpin + 'static> Held<T> {
+    /// `response` with `held` released when its body is done or dropped.
     pub(super) fn wrap(
         response: http::Response<tonic::body::Body>,
-        permit: Option<OwnedSemaphorePermit>,
-        call: Option<CallGuard>,
+        held: Option<T>,
     ) -> http::Response<tonic::body::Body> {
-        if permit.is_none() && call.is_none() {
-            return response;
+        match held {
+            None => response,
+            Some(held) => response.map(|inner| tonic::body::Body::new(Held { inner, _held: held })),
         }
-        response.map(|inner| tonic::body::Body::new(Held { inner, _permit: permit, _call: call }))
     }
 }
 
-impl http_body::Body for Held {
+impl<T: Send + Unpin + 'static> http_body::Body for Held<T> {
     type Data = bytes::Bytes;
     type Error = tonic::Status;
 
     fn poll_frame(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<bytes::Bytes>, tonic::Status>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {

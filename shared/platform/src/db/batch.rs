@@ -241,4 +241,29 @@ mod tests {
         assert_eq!(sql, "WITH w0 AS (INSERT INTO a (x, y) VALUES ($1, $2))\nUPDATE b SET x = $4 WHERE y = $3");
         assert_eq!(args.len(), 4);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Every `$n` moves by the offset and nothing else in the text changes.
+        #[test]
+        fn renumbering_shifts_every_placeholder_and_only_them(
+            parts in proptest::collection::vec(("[a-z ,()$]{0,6}", 1usize..40), 0..8),
+            tail in "[a-z ,()]{0,6}",
+            offset in 0usize..100,
+        ) {
+            let (mut sql, mut want) = (String::new(), String::new());
+            for (text, n) in &parts {
+                // Text before a placeholder never ends in digits after a `$`.
+                let text = text.trim_end_matches('$');
+                sql.push_str(&format!("{text}${n}"));
+                want.push_str(&format!("{text}${}", n + offset));
+            }
+            sql.push_str(&tail);
+            want.push_str(&tail);
+            let mut out = String::new();
+            renumber(&sql, offset, &mut out);
+            proptest::prop_assert_eq!(out, want);
+        }
+    }
 }

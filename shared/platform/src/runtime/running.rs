@@ -3,9 +3,8 @@
 use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
-use tonic::server::NamedService;
 
-use super::{RuntimeConfig, ServerBuilder, ServerHandle};
+use super::{GrpcService, RuntimeConfig, ServerBuilder, ServerHandle};
 use crate::db::Db;
 
 /// A running service: its server and its database, stopped together.
@@ -31,16 +30,7 @@ impl Running {
         db: Db,
     ) -> anyhow::Result<Self>
     where
-        S: tower::Service<
-                http::Request<tonic::body::Body>,
-                Response = http::Response<RB>,
-                Error = std::convert::Infallible,
-            > + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
+        S: GrpcService<RB>,
         RB: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         RB::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {

@@ -1,0 +1,50 @@
+//! Load shedding: past the concurrency limit a call is refused at once with a retry
+//! hint; it sits outside the deadline so that a refused call costs no timer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::Semaphore;
+use tonic::Code;
+use tower::Service;
+
+use super::step::{Response, Step, exempt};
+use crate::error::Problem;
+use crate::metrics::Metrics;
+
+#[derive(Debug)]
+pub struct Shed {
+    pub permits: Arc<Semaphore>,
+    pub domain: &'static str,
+    pub metrics: Metrics,
+}
+
+impl Step for Shed {
+    fn run<S, B>(self: Arc<Self>, req: http::Request<B>, mut inner: S) -> BoxFuture<'static, Result<Response, S::Error>>
+    where
+        S: Service<http::Request<B>, Response = Response> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Send + 'static,
+        B: Send + 'static,
+    {
+        if exempt(req.uri().path()) {
+            return Box::pin(inner.call(req));
+        }
+        Box::pin(async move {
+            let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
+                let p = Problem::new(
+                    Code::ResourceExhausted,
+                    "OVERLOADED",
+                    "the server is at its concurrency limit; retry with backoff",
+                )
+                .with_retry(Duration::from_millis(50));
+                self.metrics.load_shed();
+                return Ok(p.into_status(self.domain).into_http());
+            };
+            // Released when the handler returns: Watch streams outlive their handler and
+            // are bounded by their own limits.
+            inner.call(req).await
+        })
+    }
+}
