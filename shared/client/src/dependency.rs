@@ -17,31 +17,30 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use gcc_platform::config::parse_duration;
 use tonic::transport::channel::Change;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Uri};
 
-/// Calls to other services: TLS trust and balancing.
-#[derive(Clone, Debug, Default, clap::Args)]
-pub struct DependencyArgs {
-    /// PEM file of the CAs trusted for https:// dependency endpoints, instead of the
-    /// public webpki roots.
-    #[arg(long, env = "GCC_DEPENDENCY_CA_FILE")]
-    pub dependency_ca_file: Option<PathBuf>,
-    /// How calls to a dependency are spread: `none` (one connection; right in a mesh,
-    /// whose sidecar balances each request) or `dns` (every address the endpoint's name
-    /// resolves to, re-resolved periodically; for a headless Service without a mesh).
-    #[arg(long, env = "GCC_DEPENDENCY_BALANCE", value_enum, default_value_t = BalanceMode::None)]
-    pub dependency_balance: BalanceMode,
-    /// With `--dependency-balance dns`: how often the names are resolved again.
-    #[arg(long, env = "GCC_DEPENDENCY_RESOLVE_INTERVAL", default_value = "10s", value_parser = parse_duration)]
-    pub dependency_resolve_interval: Duration,
-    /// Where names are resolved (the system resolver unless set in code, e.g. by tests).
-    #[arg(skip)]
+/// Calls to other services: TLS trust and balancing. Servers fill it from their flags
+/// (`gcc_platform::DependencyArgs`); the defaults are one connection and the webpki roots.
+#[derive(Clone, Debug)]
+pub struct DependencyConfig {
+    /// PEM file of the CAs trusted for https:// endpoints, instead of the webpki roots.
+    pub ca_file: Option<PathBuf>,
+    /// How calls to a dependency are spread.
+    pub balance: BalanceMode,
+    /// With [`BalanceMode::Dns`]: how often the names are resolved again.
+    pub resolve_interval: Duration,
+    /// Where names are resolved (the system resolver unless set).
     pub resolver: Option<Resolver>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+impl Default for DependencyConfig {
+    fn default() -> Self {
+        Self { ca_file: None, balance: BalanceMode::None, resolve_interval: Duration::from_secs(10), resolver: None }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BalanceMode {
     /// One connection per dependency.
     #[default]
@@ -50,17 +49,17 @@ pub enum BalanceMode {
     Dns,
 }
 
-impl DependencyArgs {
+impl DependencyConfig {
     /// What to connect with; reads the CA file.
     pub fn transport(&self) -> anyhow::Result<Transport> {
         let mut transport = Transport::default();
-        if let Some(path) = &self.dependency_ca_file {
+        if let Some(path) = &self.ca_file {
             let pem =
                 std::fs::read(path).with_context(|| format!("cannot read --dependency-ca-file {}", path.display()))?;
             transport = transport.with_ca_pem(pem).context("--dependency-ca-file")?;
         }
-        transport.balance = (self.dependency_balance == BalanceMode::Dns).then(|| Balance {
-            interval: self.dependency_resolve_interval.max(Duration::from_millis(10)),
+        transport.balance = (self.balance == BalanceMode::Dns).then(|| Balance {
+            interval: self.resolve_interval.max(Duration::from_millis(10)),
             resolver: self.resolver.clone().unwrap_or_else(Resolver::system),
         });
         Ok(transport)

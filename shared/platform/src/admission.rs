@@ -20,6 +20,7 @@ use crate::error::Problem;
 use crate::metrics::{CallOutcome, Metrics, method_label, status_name};
 use crate::runtime::conn::ConnInfo;
 use crate::telemetry::adopt_remote_parent;
+pub use gcc_core::rpc::{parse_grpc_timeout, percent_decode, server_error};
 use held::Held;
 
 /// Shared settings of the layer.
@@ -224,20 +225,6 @@ fn grpc_status(response: &Response) -> Code {
         .unwrap_or(Code::Ok)
 }
 
-/// The codes that are the server's fault, by the RPC conventions (the others answer a
-/// caller's mistake).
-pub fn server_error(code: Code) -> bool {
-    matches!(
-        code,
-        Code::Unknown
-            | Code::DeadlineExceeded
-            | Code::Unimplemented
-            | Code::Internal
-            | Code::Unavailable
-            | Code::DataLoss
-    )
-}
-
 /// The reason for an error that tonic produced before our handler ran.
 fn framework_problem(code: Code, message: &str) -> Problem {
     let lower = message.to_ascii_lowercase();
@@ -258,44 +245,8 @@ fn framework_problem(code: Code, message: &str) -> Problem {
     }
 }
 
-/// `grpc-message` is percent-encoded on the wire.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
     parse_grpc_timeout(headers.get("grpc-timeout")?.to_str().ok()?)
-}
-
-/// A `grpc-timeout` value: digits and a unit (H, M, S, m, u, n).
-pub fn parse_grpc_timeout(v: &str) -> Option<Duration> {
-    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
-    let n: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(n.saturating_mul(3600)),
-        "M" => Duration::from_secs(n.saturating_mul(60)),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

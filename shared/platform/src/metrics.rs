@@ -257,13 +257,17 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-/// How a call ended, for the RPC duration histograms.
-#[derive(Debug, Clone, Copy)]
-pub struct CallOutcome {
-    pub method: &'static str,
-    pub code: tonic::Code,
-    /// Set on failure (the status code's name, by the conventions).
-    pub error_type: Option<&'static str>,
+pub use gcc_core::rpc::CallOutcome;
+
+/// Outgoing calls of a server's typed clients land in its metrics.
+impl gcc_client::CallObserver for Metrics {
+    fn client_call(&self, outcome: CallOutcome, server_address: &'static str, elapsed: Duration) {
+        Metrics::client_call(self, outcome, server_address, elapsed);
+    }
+
+    fn dependency_error(&self, target: &'static str, code: tonic::Code) {
+        Metrics::dependency_error(self, target, code);
+    }
 }
 
 impl Metrics {

@@ -1,7 +1,7 @@
 //! `gccctl customer-validation …`, `gccctl validation-code …`,
 //! `gccctl special-qualifications` and `gccctl eligibility`.
 
-use gcc_platform::TenantId;
+use gcc_core::TenantId;
 use gcc_proto::types::OfferFamily;
 use gcc_proto::validation as pb;
 
@@ -88,7 +88,7 @@ pub struct Submission {
     #[arg(long, value_parser = parse_tenant)]
     customer: Option<TenantId>,
     /// Makes retries safe; a new one when not given.
-    #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+    #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
     request_id: String,
 }
 
@@ -151,7 +151,7 @@ pub enum CodeCommand {
         #[arg(long, value_parser = parse_tenant)]
         customer: TenantId,
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
 }
@@ -189,7 +189,7 @@ impl ValidationCommand {
                 let req = pb::ApproveCustomerValidationRequest {
                     name,
                     code_uses: uses,
-                    request_id: crate::retry::new_request_id(),
+                    request_id: gcc_client::retry::new_request_id(),
                 };
                 mutate!(c.approve_customer_validation(req))?
             }
@@ -197,17 +197,17 @@ impl ValidationCommand {
                 mutate!(c.reject_customer_validation(pb::RejectCustomerValidationRequest {
                     name,
                     reason,
-                    request_id: crate::retry::new_request_id(),
+                    request_id: gcc_client::retry::new_request_id(),
                 }))?
             }
             Self::Contact { name, note } => mutate!(c.contact_customer(pb::ContactCustomerRequest {
                 name,
                 note,
-                request_id: crate::retry::new_request_id()
+                request_id: gcc_client::retry::new_request_id()
             }))?,
             Self::Resume { name } => {
                 let req =
-                    pb::ResumeCustomerValidationReviewRequest { name, request_id: crate::retry::new_request_id() };
+                    pb::ResumeCustomerValidationReviewRequest { name, request_id: gcc_client::retry::new_request_id() };
                 mutate!(c.resume_customer_validation_review(req))?
             }
             Self::Watch { name } => {

@@ -42,7 +42,7 @@ pub struct DevToken {
     #[arg(long, default_value = "dev-user")]
     pub subject: String,
     /// How long the token is valid.
-    #[arg(long, default_value = "8h", value_parser = gcc_platform::config::parse_duration)]
+    #[arg(long, default_value = "8h", value_parser = gcc_core::duration::parse_duration)]
     pub ttl: Duration,
     /// The development HS256 key that gcc-stack created.
     #[arg(long, env = "GCC_DEV_KEY_FILE", default_value = "data/dev-jwt-hs256.key")]
