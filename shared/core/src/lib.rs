@@ -9,7 +9,10 @@ pub mod fields;
 pub mod ids;
 pub mod names;
 pub mod offer;
+pub mod roles;
 pub mod rpc;
+#[cfg(feature = "signing")]
+pub mod token;
 pub mod trace;
 
 pub use error::Problem;

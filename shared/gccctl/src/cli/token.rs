@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gcc_platform::auth::Signer;
-use gcc_platform::{Role, TenantId};
+use gcc_core::TenantId;
+use gcc_core::roles::Role;
+use gcc_core::token::Signer;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum RoleArg {
