@@ -13,11 +13,11 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures::future::BoxFuture;
-use gcc_core::rpc::{CallOutcome, intern, method_label, server_error, status_name};
+use gcc_core::rpc::{CallOutcome, call_span, intern, method_label, server_error, status_name};
 use gcc_core::trace::inject_span_context;
 use http_body::{Body, Frame};
 use tonic::Code;
-use tracing::{Instrument, field};
+use tracing::Instrument;
 
 /// Where a server records its outgoing calls (its metrics); the client knows nothing
 /// of how they are kept.
@@ -85,18 +85,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let method = method_label(req.uri().path());
         let observer = self.observer.clone();
-        let span = tracing::info_span!(
-            "rpc",
-            otel.name = method,
-            otel.kind = "client",
-            otel.status_code = field::Empty,
-            rpc.system.name = "grpc",
-            rpc.method = method,
-            rpc.response.status_code = field::Empty,
-            error.type = field::Empty,
-            server.address = field::Empty,
-            service.name = field::Empty,
-        );
+        let span = call_span("client", method);
         if let Some(o) = &observer {
             span.record("server.address", o.server_address);
             span.record("service.name", o.service);

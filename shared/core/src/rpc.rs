@@ -18,6 +18,23 @@ pub struct CallOutcome {
     pub error_type: Option<&'static str>,
 }
 
+/// The span of one call, named and described by the OpenTelemetry RPC conventions;
+/// `kind` is `client` or `server`. The fields left empty are recorded as the call goes.
+pub fn call_span(kind: &'static str, method: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "rpc",
+        otel.name = method,
+        otel.kind = kind,
+        otel.status_code = tracing::field::Empty,
+        rpc.system.name = "grpc",
+        rpc.method = method,
+        rpc.response.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        server.address = tracing::field::Empty,
+        service.name = tracing::field::Empty,
+    )
+}
+
 /// The status code's name, as the conventions write it (`OK`, `UNAVAILABLE`).
 pub fn status_name(code: tonic::Code) -> &'static str {
     use tonic::Code::*;

@@ -14,12 +14,13 @@ use futures::future::BoxFuture;
 use tokio::sync::Semaphore;
 use tonic::Code;
 use tower::{Layer, Service};
-use tracing::{Instrument, field};
+use tracing::Instrument;
 
 use crate::error::Problem;
 use crate::metrics::{CallOutcome, Metrics, method_label, status_name};
 use crate::runtime::conn::ConnInfo;
 use crate::telemetry::adopt_remote_parent;
+use gcc_core::rpc::call_span;
 pub use gcc_core::rpc::{parse_grpc_timeout, percent_decode, server_error};
 use held::Held;
 
@@ -111,18 +112,7 @@ where
         // Probes and tooling must answer under overload, so they skip shedding.
         let exempt = path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.");
         let method = method_label(&path);
-        // Named and described by the OpenTelemetry RPC conventions.
-        let span = tracing::info_span!(
-            "rpc",
-            otel.name = method,
-            otel.kind = "server",
-            otel.status_code = field::Empty,
-            rpc.system.name = "grpc",
-            rpc.method = method,
-            rpc.response.status_code = field::Empty,
-            error.type = field::Empty,
-            service.name = field::Empty,
-        );
+        let span = call_span("server", method);
         if !cfg.service.is_empty() {
             span.record("service.name", cfg.service);
         }

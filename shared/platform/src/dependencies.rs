@@ -1,5 +1,5 @@
 //! The flags of a server's calls to other services (TLS trust and balancing), turned
-//! into the client's [`DependencyConfig`]. See `gcc_client::dependency` for why
+//! into the client's [`DependencyConfig`], and the metrics those calls land in. See `gcc_client::dependency` for why
 //! balancing is off by default.
 
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use std::time::Duration;
 use gcc_client::dependency::{BalanceMode, DependencyConfig, Resolver, Transport};
 
 use crate::config::parse_duration;
+use crate::metrics::{CallOutcome, Metrics};
 
 /// Calls to other services: TLS trust and balancing.
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -56,5 +57,16 @@ impl DependencyArgs {
     /// What to connect with; reads the CA file.
     pub fn transport(&self) -> anyhow::Result<Transport> {
         self.config().transport()
+    }
+}
+
+/// Outgoing calls of a server's typed clients land in its metrics.
+impl gcc_client::CallObserver for Metrics {
+    fn client_call(&self, outcome: CallOutcome, server_address: &'static str, elapsed: Duration) {
+        Metrics::client_call(self, outcome, server_address, elapsed);
+    }
+
+    fn dependency_error(&self, target: &'static str, code: tonic::Code) {
+        Metrics::dependency_error(self, target, code);
     }
 }

@@ -259,17 +259,6 @@ impl std::fmt::Debug for Metrics {
 
 pub use gcc_core::rpc::CallOutcome;
 
-/// Outgoing calls of a server's typed clients land in its metrics.
-impl gcc_client::CallObserver for Metrics {
-    fn client_call(&self, outcome: CallOutcome, server_address: &'static str, elapsed: Duration) {
-        Metrics::client_call(self, outcome, server_address, elapsed);
-    }
-
-    fn dependency_error(&self, target: &'static str, code: tonic::Code) {
-        Metrics::dependency_error(self, target, code);
-    }
-}
-
 impl Metrics {
     pub fn disabled() -> Self {
         Self(None)
