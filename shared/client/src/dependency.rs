@@ -194,32 +194,7 @@ async fn resolve_loop(
             tracing::warn!(host, found = addrs.len(), kept = MAX_ADDRESSES, "a dependency has too many addresses");
             addrs.truncate(MAX_ADDRESSES);
         }
-        let mut sent = Vec::new();
-        if addrs.is_empty() {
-            if current.is_empty() && !by_name {
-                by_name = true;
-                sent.push(Change::Insert(Target::Name, name.clone()));
-            }
-        } else {
-            let next: HashSet<SocketAddr> = addrs.into_iter().collect();
-            for gone in current.difference(&next) {
-                sent.push(Change::Remove(Target::Addr(*gone)));
-            }
-            for new in next.difference(&current) {
-                match per_address(*new) {
-                    Ok(endpoint) => sent.push(Change::Insert(Target::Addr(*new), endpoint)),
-                    Err(e) => tracing::warn!(host, addr = %new, error = %e, "cannot use a dependency address"),
-                }
-            }
-            if by_name {
-                by_name = false;
-                sent.push(Change::Remove(Target::Name));
-            }
-            if !sent.is_empty() {
-                tracing::info!(host, addresses = ?next, "dependency addresses changed");
-            }
-            current = next;
-        }
+        let sent = changes_to(&host, addrs, &mut current, &mut by_name, &name, &per_address);
         for change in sent {
             if changes.send(change).await.is_err() {
                 return;
@@ -230,6 +205,45 @@ async fn resolve_loop(
             () = changes.closed() => return,
         }
     }
+}
+
+/// The changes that move the balanced channel from `current` to `addrs` (an empty answer
+/// keeps the current set, or falls back to the name itself before any address is known).
+fn changes_to(
+    host: &str,
+    addrs: Vec<SocketAddr>,
+    current: &mut HashSet<SocketAddr>,
+    by_name: &mut bool,
+    name: &Endpoint,
+    per_address: &PerAddress,
+) -> Vec<Change<Target, Endpoint>> {
+    let mut sent = Vec::new();
+    if addrs.is_empty() {
+        if current.is_empty() && !*by_name {
+            *by_name = true;
+            sent.push(Change::Insert(Target::Name, name.clone()));
+        }
+    } else {
+        let next: HashSet<SocketAddr> = addrs.into_iter().collect();
+        for gone in current.difference(&next) {
+            sent.push(Change::Remove(Target::Addr(*gone)));
+        }
+        for new in next.difference(current) {
+            match per_address(*new) {
+                Ok(endpoint) => sent.push(Change::Insert(Target::Addr(*new), endpoint)),
+                Err(e) => tracing::warn!(host, addr = %new, error = %e, "cannot use a dependency address"),
+            }
+        }
+        if *by_name {
+            *by_name = false;
+            sent.push(Change::Remove(Target::Name));
+        }
+        if !sent.is_empty() {
+            tracing::info!(host, addresses = ?next, "dependency addresses changed");
+        }
+        *current = next;
+    }
+    sent
 }
 
 /// Answers which addresses a name has.

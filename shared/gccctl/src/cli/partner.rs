@@ -167,6 +167,7 @@ impl PartnerCommand {
 }
 
 impl ValidationCommand {
+    // One arm per subcommand, each a call and its printing: splitting it would only scatter them.
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
         let mut c = g.connect(&g.partner_endpoint)?.partner();
         let v = match self {

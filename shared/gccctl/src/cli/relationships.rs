@@ -189,6 +189,7 @@ impl CustomerCommand {
 }
 
 impl RelationshipCommand {
+    // One arm per subcommand, each a call and its printing: splitting it would only scatter them.
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
         let mut c = g.connect(&g.relationships_endpoint)?.relationships();
         let invitation = match self {

@@ -9,52 +9,8 @@ use super::Global;
 use super::token::parse_tenant;
 use crate::output::print;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum EntityArg {
-    Federal,
-    State,
-    Local,
-    Tribal,
-    RegionalOrInterstate,
-    Ffrdc,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum DataArg {
-    Itar,
-    Cui,
-    DodUcni,
-    DoeUcni,
-    Cji,
-    DodImpactLevel,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum FamilyArg {
-    Office365,
-    Dynamics365,
-    Ems,
-    PowerBi,
-}
-
-impl From<FamilyArg> for OfferFamily {
-    fn from(f: FamilyArg) -> Self {
-        match f {
-            FamilyArg::Office365 => OfferFamily::Office365,
-            FamilyArg::Dynamics365 => OfferFamily::Dynamics365,
-            FamilyArg::Ems => OfferFamily::Ems,
-            FamilyArg::PowerBi => OfferFamily::PowerBi,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum StateArg {
-    PendingReview,
-    ContactingCustomer,
-    Approved,
-    Rejected,
-}
+mod args;
+pub use args::{DataArg, EntityArg, FamilyArg, StateArg};
 
 #[derive(Debug, clap::Args)]
 pub struct Submission {
