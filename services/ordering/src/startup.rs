@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use gcc_client::{Connection, DependencyArgs};
+use gcc_client::Connection;
+use gcc_platform::DependencyArgs;
 use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::Db;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use gcc_client::DependencyArgs;
+use gcc_platform::DependencyArgs;
 use gcc_platform::auth::{Authenticated, Verifier};
 use gcc_platform::config::{ServerArgs, parse_duration};
 use gcc_platform::db::{Backend, Db};

@@ -197,9 +197,7 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     }
     if dev_mode {
         println!("\nDevelopment mode: tokens are signed with {}.", config.data_dir.join(DEV_KEY_FILE).display());
-        println!(
-            "  export GCC_TOKEN=$(cargo run -q -p gcc-client --bin gccctl -- dev-token --role admin_agent --tenant <guid>)"
-        );
+        println!("  export GCC_TOKEN=$(cargo run -q -p gccctl -- dev-token --role admin_agent --tenant <guid>)");
         println!(
             "Reviewer tenant: {} (gccctl dev-token --role eligibility_reviewer uses it).",
             config.server.auth.reviewer_tenants[0]

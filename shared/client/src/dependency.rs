@@ -9,39 +9,39 @@
 //! ready pod), the name is re-resolved every `--dependency-resolve-interval` and calls
 //! are spread over all its addresses by tower's power-of-two-choices balancer.
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use gcc_platform::config::parse_duration;
 use tonic::transport::channel::Change;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Uri};
 
-/// Calls to other services: TLS trust and balancing.
-#[derive(Clone, Debug, Default, clap::Args)]
-pub struct DependencyArgs {
-    /// PEM file of the CAs trusted for https:// dependency endpoints, instead of the
-    /// public webpki roots.
-    #[arg(long, env = "GCC_DEPENDENCY_CA_FILE")]
-    pub dependency_ca_file: Option<PathBuf>,
-    /// How calls to a dependency are spread: `none` (one connection; right in a mesh,
-    /// whose sidecar balances each request) or `dns` (every address the endpoint's name
-    /// resolves to, re-resolved periodically; for a headless Service without a mesh).
-    #[arg(long, env = "GCC_DEPENDENCY_BALANCE", value_enum, default_value_t = BalanceMode::None)]
-    pub dependency_balance: BalanceMode,
-    /// With `--dependency-balance dns`: how often the names are resolved again.
-    #[arg(long, env = "GCC_DEPENDENCY_RESOLVE_INTERVAL", default_value = "10s", value_parser = parse_duration)]
-    pub dependency_resolve_interval: Duration,
-    /// Where names are resolved (the system resolver unless set in code, e.g. by tests).
-    #[arg(skip)]
+mod resolve;
+pub use resolve::{Resolve, Resolver, StaticResolver};
+
+/// Calls to other services: TLS trust and balancing. Servers fill it from their flags
+/// (`gcc_platform::DependencyArgs`); the defaults are one connection and the webpki roots.
+#[derive(Clone, Debug)]
+pub struct DependencyConfig {
+    /// PEM file of the CAs trusted for https:// endpoints, instead of the webpki roots.
+    pub ca_file: Option<PathBuf>,
+    /// How calls to a dependency are spread.
+    pub balance: BalanceMode,
+    /// With [`BalanceMode::Dns`]: how often the names are resolved again.
+    pub resolve_interval: Duration,
+    /// Where names are resolved (the system resolver unless set).
     pub resolver: Option<Resolver>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+impl Default for DependencyConfig {
+    fn default() -> Self {
+        Self { ca_file: None, balance: BalanceMode::None, resolve_interval: Duration::from_secs(10), resolver: None }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BalanceMode {
     /// One connection per dependency.
     #[default]
@@ -50,17 +50,17 @@ pub enum BalanceMode {
     Dns,
 }
 
-impl DependencyArgs {
+impl DependencyConfig {
     /// What to connect with; reads the CA file.
     pub fn transport(&self) -> anyhow::Result<Transport> {
         let mut transport = Transport::default();
-        if let Some(path) = &self.dependency_ca_file {
+        if let Some(path) = &self.ca_file {
             let pem =
                 std::fs::read(path).with_context(|| format!("cannot read --dependency-ca-file {}", path.display()))?;
             transport = transport.with_ca_pem(pem).context("--dependency-ca-file")?;
         }
-        transport.balance = (self.dependency_balance == BalanceMode::Dns).then(|| Balance {
-            interval: self.dependency_resolve_interval.max(Duration::from_millis(10)),
+        transport.balance = (self.balance == BalanceMode::Dns).then(|| Balance {
+            interval: self.resolve_interval.max(Duration::from_millis(10)),
             resolver: self.resolver.clone().unwrap_or_else(Resolver::system),
         });
         Ok(transport)
@@ -195,32 +195,7 @@ async fn resolve_loop(
             tracing::warn!(host, found = addrs.len(), kept = MAX_ADDRESSES, "a dependency has too many addresses");
             addrs.truncate(MAX_ADDRESSES);
         }
-        let mut sent = Vec::new();
-        if addrs.is_empty() {
-            if current.is_empty() && !by_name {
-                by_name = true;
-                sent.push(Change::Insert(Target::Name, name.clone()));
-            }
-        } else {
-            let next: HashSet<SocketAddr> = addrs.into_iter().collect();
-            for gone in current.difference(&next) {
-                sent.push(Change::Remove(Target::Addr(*gone)));
-            }
-            for new in next.difference(&current) {
-                match per_address(*new) {
-                    Ok(endpoint) => sent.push(Change::Insert(Target::Addr(*new), endpoint)),
-                    Err(e) => tracing::warn!(host, addr = %new, error = %e, "cannot use a dependency address"),
-                }
-            }
-            if by_name {
-                by_name = false;
-                sent.push(Change::Remove(Target::Name));
-            }
-            if !sent.is_empty() {
-                tracing::info!(host, addresses = ?next, "dependency addresses changed");
-            }
-            current = next;
-        }
+        let sent = changes_to(&host, addrs, &mut current, &mut by_name, &name, &per_address);
         for change in sent {
             if changes.send(change).await.is_err() {
                 return;
@@ -233,63 +208,41 @@ async fn resolve_loop(
     }
 }
 
-/// Answers which addresses a name has.
-pub trait Resolve: Send + Sync + 'static {
-    fn resolve(&self, host: &str, port: u16) -> futures::future::BoxFuture<'static, std::io::Result<Vec<SocketAddr>>>;
-}
-
-/// A shared [`Resolve`].
-#[derive(Clone)]
-pub struct Resolver(Arc<dyn Resolve>);
-
-impl fmt::Debug for Resolver {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Resolver")
+/// The changes that move the balanced channel from `current` to `addrs` (an empty answer
+/// keeps the current set, or falls back to the name itself before any address is known).
+fn changes_to(
+    host: &str,
+    addrs: Vec<SocketAddr>,
+    current: &mut HashSet<SocketAddr>,
+    by_name: &mut bool,
+    name: &Endpoint,
+    per_address: &PerAddress,
+) -> Vec<Change<Target, Endpoint>> {
+    let mut sent = Vec::new();
+    if addrs.is_empty() {
+        if current.is_empty() && !*by_name {
+            *by_name = true;
+            sent.push(Change::Insert(Target::Name, name.clone()));
+        }
+    } else {
+        let next: HashSet<SocketAddr> = addrs.into_iter().collect();
+        for gone in current.difference(&next) {
+            sent.push(Change::Remove(Target::Addr(*gone)));
+        }
+        for new in next.difference(current) {
+            match per_address(*new) {
+                Ok(endpoint) => sent.push(Change::Insert(Target::Addr(*new), endpoint)),
+                Err(e) => tracing::warn!(host, addr = %new, error = %e, "cannot use a dependency address"),
+            }
+        }
+        if *by_name {
+            *by_name = false;
+            sent.push(Change::Remove(Target::Name));
+        }
+        if !sent.is_empty() {
+            tracing::info!(host, addresses = ?next, "dependency addresses changed");
+        }
+        *current = next;
     }
-}
-
-impl Resolver {
-    pub fn new(resolve: impl Resolve) -> Self {
-        Self(Arc::new(resolve))
-    }
-
-    /// The system's resolver (getaddrinfo through tokio): every A and AAAA record.
-    pub fn system() -> Self {
-        Self::new(SystemResolver)
-    }
-
-    pub async fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
-        self.0.resolve(host, port).await
-    }
-}
-
-struct SystemResolver;
-
-impl Resolve for SystemResolver {
-    fn resolve(&self, host: &str, port: u16) -> futures::future::BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
-        let target = format!("{host}:{port}");
-        Box::pin(async move { Ok(tokio::net::lookup_host(target).await?.collect()) })
-    }
-}
-
-/// Names with the addresses given in code, changed at will: for tests, which cannot
-/// make one name resolve to several local servers through the system resolver.
-#[derive(Clone, Default)]
-pub struct StaticResolver(Arc<Mutex<HashMap<String, Vec<SocketAddr>>>>);
-
-impl StaticResolver {
-    /// `host` now resolves to `addrs` (whatever port is asked for).
-    pub fn set(&self, host: &str, addrs: Vec<SocketAddr>) {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(host.to_owned(), addrs);
-    }
-}
-
-impl Resolve for StaticResolver {
-    fn resolve(&self, host: &str, _port: u16) -> futures::future::BoxFuture<'static, std::io::Result<Vec<SocketAddr>>> {
-        let found = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(host).cloned();
-        let host = host.to_owned();
-        Box::pin(async move {
-            found.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("{host} is not known")))
-        })
-    }
+    sent
 }

@@ -2,17 +2,15 @@
 //! current trace context and a deadline; reads may be retried on UNAVAILABLE with
 //! backoff, mutations never are (unless they carry a `request_id`).
 
-pub mod cli;
 pub mod dependency;
 pub mod observe;
-pub mod output;
 pub mod retry;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gcc_platform::telemetry::inject_trace_context;
+use gcc_core::trace::inject_trace_context;
 use gcc_proto::ordering::ordering_service_client::OrderingServiceClient;
 use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilityServiceClient;
 use gcc_proto::relationships::relationships_service_client::RelationshipsServiceClient;
@@ -53,7 +51,8 @@ impl Interceptor for CallContext {
     }
 }
 
-pub use dependency::{DependencyArgs, Transport};
+pub use dependency::{DependencyConfig, Transport};
+pub use observe::CallObserver;
 
 pub type Intercepted = InterceptedService<observe::Observed<Channel>, CallContext>;
 pub type PartnerClient = PartnerEligibilityServiceClient<Intercepted>;
@@ -95,7 +94,7 @@ impl Connection {
         service: &'static str,
         target: &'static str,
         endpoint: &str,
-        metrics: gcc_platform::metrics::Metrics,
+        metrics: impl observe::CallObserver,
     ) -> Self {
         self.observer = Some(Arc::new(observe::Observer::new(service, target, endpoint, metrics)));
         self
@@ -141,7 +140,7 @@ pub fn downstream_deadline(incoming: &tonic::metadata::MetadataMap, margin: Dura
     incoming
         .get("grpc-timeout")
         .and_then(|v| v.to_str().ok())
-        .and_then(gcc_platform::admission::parse_grpc_timeout)
+        .and_then(gcc_core::rpc::parse_grpc_timeout)
         .map_or(cap, |d| d.saturating_sub(margin).min(cap))
         .max(Duration::from_millis(1))
 }
@@ -155,8 +154,8 @@ pub fn with_deadline<T>(message: T, deadline: Duration) -> Request<T> {
 
 /// How a failed call to another service is reported to our caller: never a guess, and
 /// never the other service's internals.
-pub fn dependency_problem(service: &str, status: &Status) -> gcc_platform::Problem {
-    use gcc_platform::Problem;
+pub fn dependency_problem(service: &str, status: &Status) -> gcc_core::Problem {
+    use gcc_core::Problem;
     tracing::warn!(service, code = ?status.code(), message = status.message(), "dependency call failed");
     match status.code() {
         Code::DeadlineExceeded | Code::Cancelled => Problem::new(

@@ -13,11 +13,20 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures::future::BoxFuture;
-use gcc_platform::metrics::{CallOutcome, Metrics, intern, method_label, status_name};
-use gcc_platform::telemetry::inject_span_context;
+use gcc_core::rpc::{CallOutcome, call_span, intern, method_label, server_error, status_name};
+use gcc_core::trace::inject_span_context;
 use http_body::{Body, Frame};
 use tonic::Code;
-use tracing::{Instrument, field};
+use tracing::Instrument;
+
+/// Where a server records its outgoing calls (its metrics); the client knows nothing
+/// of how they are kept.
+pub trait CallObserver: Send + Sync + std::fmt::Debug + 'static {
+    /// A finished call to `server_address`.
+    fn client_call(&self, outcome: CallOutcome, server_address: &'static str, elapsed: std::time::Duration);
+    /// A failed call to the dependency `target`.
+    fn dependency_error(&self, target: &'static str, code: Code);
+}
 
 /// Who calls whom, for the metrics and the spans.
 #[derive(Debug)]
@@ -28,17 +37,17 @@ pub struct Observer {
     pub target: &'static str,
     /// The endpoint's host: `server.address`.
     pub server_address: &'static str,
-    pub metrics: Metrics,
+    pub metrics: Box<dyn CallObserver>,
 }
 
 impl Observer {
-    pub fn new(service: &'static str, target: &'static str, endpoint: &str, metrics: Metrics) -> Self {
+    pub fn new(service: &'static str, target: &'static str, endpoint: &str, metrics: impl CallObserver) -> Self {
         let host = endpoint
             .parse::<http::Uri>()
             .ok()
             .and_then(|u| u.host().map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned()))
             .unwrap_or_default();
-        Self { service, target, server_address: intern(&host), metrics }
+        Self { service, target, server_address: intern(&host), metrics: Box::new(metrics) }
     }
 }
 
@@ -76,18 +85,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let method = method_label(req.uri().path());
         let observer = self.observer.clone();
-        let span = tracing::info_span!(
-            "rpc",
-            otel.name = method,
-            otel.kind = "client",
-            otel.status_code = field::Empty,
-            rpc.system.name = "grpc",
-            rpc.method = method,
-            rpc.response.status_code = field::Empty,
-            error.type = field::Empty,
-            server.address = field::Empty,
-            service.name = field::Empty,
-        );
+        let span = call_span("client", method);
         if let Some(o) = &observer {
             span.record("server.address", o.server_address);
             span.record("service.name", o.service);
@@ -159,7 +157,7 @@ impl Call {
 
 /// The codes that mean the dependency could not answer (rather than answering no).
 fn dependency_failed(code: Code) -> bool {
-    gcc_platform::admission::server_error(code) || matches!(code, Code::ResourceExhausted | Code::Cancelled)
+    server_error(code) || matches!(code, Code::ResourceExhausted | Code::Cancelled)
 }
 
 struct ObservedBody {

@@ -10,6 +10,7 @@ pub mod changes;
 pub mod config;
 pub mod contact;
 pub mod db;
+pub mod dependencies;
 pub mod events;
 pub mod idempotency;
 pub mod mail;
@@ -24,5 +25,6 @@ pub mod time;
 pub use gcc_core::{OfferFamily, error, fields, ids, names};
 
 pub use auth::{Caller, Role};
+pub use dependencies::DependencyArgs;
 pub use error::Problem;
 pub use ids::TenantId;

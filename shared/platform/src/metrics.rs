@@ -168,14 +168,7 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-/// How a call ended, for the RPC duration histograms.
-#[derive(Debug, Clone, Copy)]
-pub struct CallOutcome {
-    pub method: &'static str,
-    pub code: tonic::Code,
-    /// Set on failure (the status code's name, by the conventions).
-    pub error_type: Option<&'static str>,
-}
+pub use gcc_core::rpc::CallOutcome;
 
 impl Metrics {
     pub fn disabled() -> Self {

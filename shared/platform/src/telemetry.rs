@@ -1,7 +1,7 @@
 //! Tracing: an env-filtered subscriber (human or JSON), OTLP export when
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and W3C trace context in gRPC metadata.
 
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
@@ -130,42 +130,7 @@ pub fn adopt_remote_parent(span: &tracing::Span, headers: &http::HeaderMap) {
     }
 }
 
-struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
-
-impl Injector for MetadataInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(k), Ok(v)) = (
-            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
-            tonic::metadata::MetadataValue::try_from(value.as_str()),
-        ) {
-            self.0.insert(k, v);
-        }
-    }
-}
-
-struct HeaderInjector<'a>(&'a mut http::HeaderMap);
-
-impl Injector for HeaderInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(k), Ok(v)) = (http::HeaderName::from_bytes(key.as_bytes()), http::HeaderValue::from_str(&value)) {
-            self.0.insert(k, v);
-        }
-    }
-}
-
-/// Puts `span`'s trace context in an outgoing request's headers (replacing any there).
-pub fn inject_span_context(span: &tracing::Span, headers: &mut http::HeaderMap) {
-    let cx = span.context();
-    if cx.span().span_context().is_valid() {
-        TraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(headers));
-    }
-}
-
-/// Adds the current span's trace context to an outgoing call.
-pub fn inject_trace_context(metadata: &mut tonic::metadata::MetadataMap) {
-    let cx = tracing::Span::current().context();
-    TraceContextPropagator::new().inject_context(&cx, &mut MetadataInjector(metadata));
-}
+pub use gcc_core::trace::{inject_span_context, inject_trace_context};
 
 /// The current trace ID, or an empty string outside a sampled trace.
 pub fn current_trace_id() -> String {

@@ -1,6 +1,6 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use gcc_platform::Problem;
+use gcc_core::Problem;
 
 use super::*;
 

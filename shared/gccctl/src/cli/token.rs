@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gcc_platform::auth::Signer;
-use gcc_platform::{Role, TenantId};
+use gcc_core::TenantId;
+use gcc_core::roles::Role;
+use gcc_core::token::Signer;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum RoleArg {
@@ -42,7 +43,7 @@ pub struct DevToken {
     #[arg(long, default_value = "dev-user")]
     pub subject: String,
     /// How long the token is valid.
-    #[arg(long, default_value = "8h", value_parser = gcc_platform::config::parse_duration)]
+    #[arg(long, default_value = "8h", value_parser = gcc_core::duration::parse_duration)]
     pub ttl: Duration,
     /// The development HS256 key that gcc-stack created.
     #[arg(long, env = "GCC_DEV_KEY_FILE", default_value = "data/dev-jwt-hs256.key")]

@@ -1,7 +1,7 @@
 //! `gccctl customer-validation …`, `gccctl validation-code …`,
 //! `gccctl special-qualifications` and `gccctl eligibility`.
 
-use gcc_platform::TenantId;
+use gcc_core::TenantId;
 use gcc_proto::types::OfferFamily;
 use gcc_proto::validation as pb;
 
@@ -9,52 +9,8 @@ use super::Global;
 use super::token::parse_tenant;
 use crate::output::print;
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum EntityArg {
-    Federal,
-    State,
-    Local,
-    Tribal,
-    RegionalOrInterstate,
-    Ffrdc,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum DataArg {
-    Itar,
-    Cui,
-    DodUcni,
-    DoeUcni,
-    Cji,
-    DodImpactLevel,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum FamilyArg {
-    Office365,
-    Dynamics365,
-    Ems,
-    PowerBi,
-}
-
-impl From<FamilyArg> for OfferFamily {
-    fn from(f: FamilyArg) -> Self {
-        match f {
-            FamilyArg::Office365 => OfferFamily::Office365,
-            FamilyArg::Dynamics365 => OfferFamily::Dynamics365,
-            FamilyArg::Ems => OfferFamily::Ems,
-            FamilyArg::PowerBi => OfferFamily::PowerBi,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum StateArg {
-    PendingReview,
-    ContactingCustomer,
-    Approved,
-    Rejected,
-}
+mod args;
+pub use args::{DataArg, EntityArg, FamilyArg, StateArg};
 
 #[derive(Debug, clap::Args)]
 pub struct Submission {
@@ -88,7 +44,7 @@ pub struct Submission {
     #[arg(long, value_parser = parse_tenant)]
     customer: Option<TenantId>,
     /// Makes retries safe; a new one when not given.
-    #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+    #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
     request_id: String,
 }
 
@@ -151,7 +107,7 @@ pub enum CodeCommand {
         #[arg(long, value_parser = parse_tenant)]
         customer: TenantId,
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
 }
@@ -189,7 +145,7 @@ impl ValidationCommand {
                 let req = pb::ApproveCustomerValidationRequest {
                     name,
                     code_uses: uses,
-                    request_id: crate::retry::new_request_id(),
+                    request_id: gcc_client::retry::new_request_id(),
                 };
                 mutate!(c.approve_customer_validation(req))?
             }
@@ -197,17 +153,17 @@ impl ValidationCommand {
                 mutate!(c.reject_customer_validation(pb::RejectCustomerValidationRequest {
                     name,
                     reason,
-                    request_id: crate::retry::new_request_id(),
+                    request_id: gcc_client::retry::new_request_id(),
                 }))?
             }
             Self::Contact { name, note } => mutate!(c.contact_customer(pb::ContactCustomerRequest {
                 name,
                 note,
-                request_id: crate::retry::new_request_id()
+                request_id: gcc_client::retry::new_request_id()
             }))?,
             Self::Resume { name } => {
                 let req =
-                    pb::ResumeCustomerValidationReviewRequest { name, request_id: crate::retry::new_request_id() };
+                    pb::ResumeCustomerValidationReviewRequest { name, request_id: gcc_client::retry::new_request_id() };
                 mutate!(c.resume_customer_validation_review(req))?
             }
             Self::Watch { name } => {

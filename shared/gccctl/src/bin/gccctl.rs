@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use gcc_client::cli::Cli;
+use gccctl::cli::Cli;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             match e.downcast_ref::<tonic::Status>() {
-                Some(status) => eprintln!("{}", gcc_client::output::describe_error(status, json)),
+                Some(status) => eprintln!("{}", gccctl::output::describe_error(status, json)),
                 None => eprintln!("error: {e:#}"),
             }
             ExitCode::FAILURE

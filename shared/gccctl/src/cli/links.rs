@@ -2,7 +2,7 @@
 //! reseller (R1a). The provider invites or the reseller asks; the other side approves;
 //! either side ends it.
 
-use gcc_platform::TenantId;
+use gcc_core::TenantId;
 use gcc_proto::partner as pb;
 
 use super::Global;
@@ -24,7 +24,7 @@ pub enum LinkCommand {
         #[arg(value_parser = parse_tenant)]
         reseller: TenantId,
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// The token's tenant, an enrolled indirect reseller, asks a provider for a link.
@@ -32,7 +32,7 @@ pub enum LinkCommand {
         #[arg(value_parser = parse_tenant)]
         provider: TenantId,
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// The side the link waits for agrees (`resellerLinks/…`).
@@ -81,12 +81,12 @@ impl LinkCommand {
             }
             Self::Approve { name } => mutate!(c.approve_reseller_link(pb::ApproveResellerLinkRequest {
                 name,
-                request_id: crate::retry::new_request_id()
+                request_id: gcc_client::retry::new_request_id()
             }))?,
             Self::End { name, reason } => mutate!(c.end_reseller_link(pb::EndResellerLinkRequest {
                 name,
                 reason,
-                request_id: crate::retry::new_request_id()
+                request_id: gcc_client::retry::new_request_id()
             }))?,
             Self::Get { name } => read!(c.get_reseller_link(pb::GetResellerLinkRequest { name }))?,
             Self::List { state, page_size, page_token } => {

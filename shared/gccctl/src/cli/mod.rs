@@ -1,5 +1,5 @@
 //! The `gccctl` commands: one module per service, sharing global options. Every call is
-//! retried as `crate::retry` allows: reads always, mutations because `gccctl` gives each
+//! retried as `gcc_client::retry` allows: reads always, mutations because `gccctl` gives each
 //! one a `request_id` (the caller's, or a new one).
 
 /// `c.method(request)`, a read, retried on UNAVAILABLE or overload.
@@ -7,7 +7,7 @@ macro_rules! read {
     ($c:ident . $m:ident ( $req:expr )) => {{
         let req = $req;
         let client = $c.clone();
-        $crate::retry::retry($crate::retry::Replay::Read, || {
+        ::gcc_client::retry::retry(::gcc_client::retry::Replay::Read, || {
             let (mut client, req) = (client.clone(), req.clone());
             async move { client.$m(req).await }
         })
@@ -20,7 +20,7 @@ macro_rules! mutate {
     ($c:ident . $m:ident ( $req:expr )) => {{
         let req = $req;
         let client = $c.clone();
-        $crate::retry::retry($crate::retry::Replay::Mutation { has_request_id: true }, || {
+        ::gcc_client::retry::retry(::gcc_client::retry::Replay::Mutation { has_request_id: true }, || {
             let (mut client, req) = (client.clone(), req.clone());
             async move { client.$m(req).await }
         })
@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::Connection;
+use gcc_client::Connection;
 
 /// Drive the GCC service set from a shell: enroll partners, review validations, manage
 /// customers and place orders. Errors print their gRPC code and `ErrorInfo` reason.
@@ -72,7 +72,7 @@ pub struct Global {
     #[arg(long, env = "GCC_ORDERING_ENDPOINT", global = true, default_value = "http://127.0.0.1:50054")]
     pub ordering_endpoint: String,
     /// Deadline of each call.
-    #[arg(long, global = true, default_value = "10s", value_parser = gcc_platform::config::parse_duration)]
+    #[arg(long, global = true, default_value = "10s", value_parser = gcc_core::duration::parse_duration)]
     pub timeout: Duration,
     /// PEM file of the CAs trusted for https:// endpoints, instead of the public webpki roots.
     #[arg(long, env = "GCC_CA_FILE", global = true)]
@@ -84,7 +84,7 @@ pub struct Global {
 
 impl Global {
     pub fn connect(&self, endpoint: &str) -> anyhow::Result<Connection> {
-        let mut transport = crate::Transport::default();
+        let mut transport = gcc_client::Transport::default();
         if let Some(path) = &self.ca_file {
             let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-file {}", path.display()))?;
             transport = transport.with_ca_pem(pem).context("--ca-file")?;
@@ -116,7 +116,7 @@ pub enum Command {
     /// A customer's special qualifications (how anyone checks GCC validation).
     SpecialQualifications {
         #[arg(value_parser = token::parse_tenant)]
-        customer: gcc_platform::TenantId,
+        customer: gcc_core::TenantId,
     },
     /// Ask the eligibility gate whether GCC offers may be sold to a customer now.
     Eligibility(validation::Check),

@@ -1,6 +1,6 @@
 //! `gccctl offers …`, `gccctl order …` and `gccctl subscriptions …`.
 
-use gcc_platform::TenantId;
+use gcc_core::TenantId;
 use gcc_proto::ordering as pb;
 use gcc_proto::types::OfferFamily;
 
@@ -66,7 +66,7 @@ pub enum OrderCommand {
         lines: Vec<LineArg>,
         /// A UUID that makes a retry safe.
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show one order (`orders/…`).

@@ -1,6 +1,6 @@
 //! `gccctl partner …` and `gccctl partner-validation …`.
 
-use gcc_platform::TenantId;
+use gcc_core::TenantId;
 use gcc_proto::partner as pb;
 
 use super::Global;
@@ -55,7 +55,7 @@ pub enum PartnerCommand {
         #[arg(long, value_parser = parse_tenant)]
         indirect_provider: Option<TenantId>,
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show a partner (default: the token's tenant).
@@ -91,7 +91,7 @@ pub enum ValidationCommand {
         #[arg(long, default_value = "")]
         details: String,
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show one validation (`partnerValidations/…`).
@@ -167,6 +167,7 @@ impl PartnerCommand {
 }
 
 impl ValidationCommand {
+    // One arm per subcommand, each a call and its printing: splitting it would only scatter them.
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
         let mut c = g.connect(&g.partner_endpoint)?.partner();
         let v = match self {
@@ -206,20 +207,20 @@ impl ValidationCommand {
             }
             Self::Approve { name } => mutate!(c.approve_partner_validation(pb::ApprovePartnerValidationRequest {
                 name,
-                request_id: crate::retry::new_request_id()
+                request_id: gcc_client::retry::new_request_id()
             }))?,
             Self::Reject { name, reason } => {
                 mutate!(c.reject_partner_validation(pb::RejectPartnerValidationRequest {
                     name,
                     reason,
-                    request_id: crate::retry::new_request_id(),
+                    request_id: gcc_client::retry::new_request_id(),
                 }))?
             }
             Self::RequestInfo { name, question } => {
                 let req = pb::RequestPartnerValidationInformationRequest {
                     name,
                     question,
-                    request_id: crate::retry::new_request_id(),
+                    request_id: gcc_client::retry::new_request_id(),
                 };
                 mutate!(c.request_partner_validation_information(req))?
             }
@@ -227,7 +228,7 @@ impl ValidationCommand {
                 let req = pb::ProvidePartnerValidationInformationRequest {
                     name,
                     answer,
-                    request_id: crate::retry::new_request_id(),
+                    request_id: gcc_client::retry::new_request_id(),
                 };
                 mutate!(c.provide_partner_validation_information(req))?
             }

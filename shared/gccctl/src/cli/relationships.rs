@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use gcc_platform::TenantId;
+use gcc_core::TenantId;
 use gcc_proto::relationships as pb;
 
 use super::Global;
@@ -75,7 +75,7 @@ pub enum CustomerCommand {
         #[command(flatten)]
         profile: ProfileArgs,
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show a customer the token's partner manages.
@@ -108,7 +108,7 @@ pub enum RelationshipCommand {
         #[arg(long)]
         bound_domain: Option<String>,
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// Show one invitation (`relationshipRequests/…`), without its link.
@@ -146,7 +146,7 @@ pub enum RelationshipCommand {
         #[command(flatten)]
         profile: ProfileArgs,
         /// Makes retries safe; a new one when not given.
-        #[arg(long, default_value_t = crate::retry::new_request_id(), hide_default_value = true)]
+        #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// End a relationship: a partner's admin its own, a customer's admin with --partner.
@@ -189,6 +189,7 @@ impl CustomerCommand {
 }
 
 impl RelationshipCommand {
+    // One arm per subcommand, each a call and its printing: splitting it would only scatter them.
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
         let mut c = g.connect(&g.relationships_endpoint)?.relationships();
         let invitation = match self {
@@ -224,17 +225,17 @@ impl RelationshipCommand {
                     name,
                     email_subject: subject,
                     email_body,
-                    request_id: crate::retry::new_request_id(),
+                    request_id: gcc_client::retry::new_request_id(),
                 };
                 mutate!(c.update_relationship_request_email(req))?
             }
             Self::Resend { name } => mutate!(c.resend_relationship_request(pb::ResendRelationshipRequestRequest {
                 name,
-                request_id: crate::retry::new_request_id()
+                request_id: gcc_client::retry::new_request_id()
             }))?,
             Self::Revoke { name } => mutate!(c.revoke_relationship_request(pb::RevokeRelationshipRequestRequest {
                 name,
-                request_id: crate::retry::new_request_id()
+                request_id: gcc_client::retry::new_request_id()
             }))?,
             Self::Accept { invitation_token: link, profile, request_id } => {
                 let invitation_token = link.rsplit_once("token=").map_or(link.as_str(), |(_, t)| t).to_owned();
@@ -246,7 +247,7 @@ impl RelationshipCommand {
                 let req = pb::RevokeCustomerRelationshipRequest {
                     customer: format!("customers/{customer}"),
                     partner: partner.map(|p| format!("partners/{p}")).unwrap_or_default(),
-                    request_id: crate::retry::new_request_id(),
+                    request_id: gcc_client::retry::new_request_id(),
                 };
                 return print(mutate!(c.revoke_customer_relationship(req))?.get_ref(), g.json);
             }
