@@ -2,6 +2,7 @@
 //! its own database, and the steps of the workflow as plain calls: for the end-to-end
 //! tests and the benchmark.
 
+pub mod bulk;
 pub mod steps;
 
 use std::net::SocketAddr;

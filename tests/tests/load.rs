@@ -205,6 +205,51 @@ fn closed_loop_keeps_n_in_flight_and_says_so() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The knee's steps, then the overload step past it: with a concurrency limit of 3 on the
+/// gate's server, 10 checks a second never have three in flight, and 1,000 a second
+/// always do at times, so that step sees calls shed, each with `RetryInfo`, and says so.
+#[test]
+fn knee_steps_up_then_the_overload_step_counts_shed_calls_and_their_retry_info() {
+    let dir = out_dir("knee");
+    let out = gcc_load(&[
+        "knee",
+        "--journey",
+        "gate-validated",
+        "--p99",
+        "5s",
+        "--from",
+        "10",
+        "--max-steps",
+        "1",
+        "--step",
+        "2s",
+        "--overload",
+        "100",
+        "--no-bare",
+        "--concurrency-limit",
+        "3",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let text = std::fs::read_to_string(dir.join("knee.json")).expect("knee.json");
+    let k: Value = serde_json::from_str(&text).expect("knee.json is JSON");
+    let knee = &k["knees"][0];
+    assert_eq!(knee["journey"], "gate-validated");
+    assert_eq!(knee["knee_per_s"], 10.0, "{knee}");
+    assert_eq!(knee["steps"][0]["held"], true, "{knee}");
+    let o = &knee["overload"];
+    assert_eq!(o["aimed_per_s"], 1000.0, "{o}");
+    assert!(o["shed_per_s"].as_f64().unwrap() > 0.0, "nothing was shed: {o}");
+    assert_eq!(o["shed_with_retry_info"], 1.0, "{o}");
+    let shed = o["statuses"]["CheckEligibility: RESOURCE_EXHAUSTED OVERLOADED"].as_u64().unwrap_or(0);
+    assert!(shed > 0, "{o}");
+    assert!(o["admitted_per_s"].as_f64().unwrap() > 0.0, "{o}");
+    assert!(stdout.contains("overload: 100x the knee"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bad_flags_are_refused_before_anything_starts() {
     for (args, says) in [

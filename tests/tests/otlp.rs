@@ -136,6 +136,8 @@ async fn one_order_is_one_trace_across_four_services_under_their_own_names() {
     };
     let place = spans.iter().find(|s| s.name == PLACE && s.kind == SpanKind::Server as i32).unwrap();
     let trace: Vec<&Got> = spans.iter().filter(|s| s.trace_id == place.trace_id).collect();
+    // The order's trace as a viewer draws it (`--nocapture` shows it).
+    eprintln!("{}", tree(&trace));
     let find = |name: &str, kind: SpanKind, service: &str| {
         trace
             .iter()
@@ -185,4 +187,25 @@ async fn one_order_is_one_trace_across_four_services_under_their_own_names() {
 
     drop(s);
     server.abort();
+}
+
+/// The spans of one trace as an indented tree: `service  kind  name`, children under
+/// their parent, the roots (whose parent is not in the trace) first.
+fn tree(trace: &[&Got]) -> String {
+    fn draw(trace: &[&Got], span: &Got, depth: usize, out: &mut String) {
+        let kind = match SpanKind::try_from(span.kind) {
+            Ok(SpanKind::Server) => "server",
+            Ok(SpanKind::Client) => "client",
+            _ => "internal",
+        };
+        out.push_str(&format!("{:indent$}{} [{}] {}\n", "", span.name, span.service, kind, indent = depth * 2));
+        for child in trace.iter().filter(|c| c.parent_span_id == span.span_id) {
+            draw(trace, child, depth + 1, out);
+        }
+    }
+    let mut out = String::new();
+    for root in trace.iter().filter(|s| !trace.iter().any(|p| p.span_id == s.parent_span_id)) {
+        draw(trace, root, 0, &mut out);
+    }
+    out
 }

@@ -8,6 +8,7 @@
 mod busy;
 mod deadline;
 mod held;
+mod limit;
 mod log;
 mod record;
 mod repair;
@@ -30,7 +31,7 @@ use step::StepLayer;
 /// Shared settings of the stack.
 #[derive(Clone, Debug)]
 pub struct AdmissionLayer {
-    permits: Arc<Semaphore>,
+    limiter: Arc<limit::Limiter>,
     /// Health and reflection calls, held for the life of their response.
     streams: Arc<Semaphore>,
     timeout: Duration,
@@ -43,7 +44,7 @@ pub struct AdmissionLayer {
 impl AdmissionLayer {
     pub fn new(concurrency_limit: usize, stream_limit: usize, timeout: Duration, domain: &'static str) -> Self {
         Self {
-            permits: Arc::new(Semaphore::new(concurrency_limit.max(1))),
+            limiter: Arc::new(limit::Limiter::new(concurrency_limit, None)),
             streams: Arc::new(Semaphore::new(stream_limit.max(1))),
             timeout,
             domain,
@@ -52,13 +53,19 @@ impl AdmissionLayer {
         }
     }
 
+    /// Lets the concurrency limit follow latency: it shrinks while more than a tenth of
+    /// the calls take longer than `target` (see `limit.rs`). `None` keeps it fixed.
+    pub fn with_latency_target(self, target: Option<Duration>) -> Self {
+        let max = self.limiter.limit();
+        Self { limiter: Arc::new(limit::Limiter::new(max, target)), ..self }
+    }
+
     /// Names the service in its spans, records RPC durations and load shedding into
     /// `metrics`, and reads the calls in flight (permits taken) at each scrape.
     pub fn with_service(self, service: &'static str, metrics: Metrics) -> Self {
-        let (permits, limit) = (self.permits.clone(), self.permits.available_permits());
-        let gauge = metrics.clone();
+        let (limiter, gauge) = (self.limiter.clone(), metrics.clone());
         metrics.on_scrape(move || {
-            gauge.set_in_flight(limit.saturating_sub(permits.available_permits()) as i64);
+            gauge.set_in_flight(limiter.in_flight() as i64);
             std::future::ready(())
         });
         Self { service, metrics, ..self }
@@ -85,7 +92,7 @@ impl<S> Layer<S> for AdmissionLayer {
     fn layer(&self, inner: S) -> Self::Service {
         let (domain, metrics) = (self.domain, self.metrics.clone());
         let inner = StepLayer(Arc::new(deadline::Deadline { timeout: self.timeout, domain })).layer(inner);
-        let inner = StepLayer(Arc::new(shed::Shed { permits: self.permits.clone(), domain, metrics: metrics.clone() }))
+        let inner = StepLayer(Arc::new(shed::Shed { limiter: self.limiter.clone(), domain, metrics: metrics.clone() }))
             .layer(inner);
         let inner = StepLayer(Arc::new(streams::StreamBound { streams: self.streams.clone(), domain })).layer(inner);
         let inner = StepLayer(Arc::new(busy::Busy)).layer(inner);

@@ -141,6 +141,7 @@ impl ServerBuilder {
                     self.config.request_timeout,
                     self.config.domain,
                 )
+                .with_latency_target(limits.latency_target)
                 .with_service(self.config.service, self.config.metrics.clone()),
             )
             .add_routes(self.routes.routes());

@@ -197,6 +197,11 @@ pub fn reason(status: &tonic::Status) -> String {
     status.get_error_details().error_info().map(|i| i.reason.clone()).unwrap_or_default()
 }
 
+/// Whether a refusal says when to retry (`google.rpc.RetryInfo`).
+pub fn has_retry_info(status: &tonic::Status) -> bool {
+    status.get_error_details().retry_info().is_some()
+}
+
 /// Asserts a status's code and reason, with the whole status on failure.
 #[track_caller]
 pub fn assert_refused(status: &tonic::Status, code: tonic::Code, expected_reason: &str) {

@@ -9,7 +9,7 @@
 //!    each table holds per order.
 //! 2. Times the list RPCs (first page, and a page deep into the list), then adds
 //!    `--rows` orders with their lines and subscriptions straight into ordering's tables
-//!    (through `PlaceOrder` a million orders would take minutes; the list queries read
+//!    (`gcc_e2e::bulk`: through `PlaceOrder` a million orders would take minutes; the list queries read
 //!    only these three tables), half of them the measured partner's and customer's, the
 //!    rest spread over `--partners` other partners, and times the same calls again.
 
@@ -22,7 +22,6 @@ use gcc_e2e::{Options, Stack};
 use gcc_platform::TenantId;
 use gcc_proto::ordering as opb;
 use gcc_proto::ordering::ordering_service_client::OrderingServiceClient;
-use sqlx::AssertSqlSafe;
 use sqlx::any::AnyPoolOptions;
 use tonic::transport::Channel;
 
@@ -105,7 +104,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // 2. List pages, before and after the tables grow.
     let small = list_timings(&client, &token, customer, args.samples).await?;
     let started = Instant::now();
-    bulk_orders(&db_url, partner, customer, args.rows, args.partners).await?;
+    let others: Vec<(String, String)> = (0..args.partners.max(1))
+        .map(|_| (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string()))
+        .collect();
+    let (partner_id, customer_id) = (partner.to_string(), customer.to_string());
+    let owner = |i: usize| {
+        if i.is_multiple_of(2) { (partner_id.clone(), customer_id.clone()) } else { others[i % others.len()].clone() }
+    };
+    gcc_e2e::bulk::orders(&db_url, args.rows, owner).await?;
     println!("\nadded {} orders with lines and subscriptions in {:.1} s", args.rows, started.elapsed().as_secs_f64());
     let large = list_timings(&client, &token, customer, args.samples).await?;
     println!(
@@ -222,81 +228,4 @@ async fn table_bytes(url: &str) -> anyhow::Result<Vec<(String, i64)>> {
     };
     pool.close().await;
     Ok(rows)
-}
-
-/// Adds `rows` orders, one line and one subscription each, in multi-row inserts: half
-/// for `partner` and `customer`, the rest spread over `others` partners.
-async fn bulk_orders(
-    url: &str,
-    partner: TenantId,
-    customer: TenantId,
-    rows: usize,
-    others: usize,
-) -> anyhow::Result<()> {
-    let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
-    let others: Vec<(String, String)> =
-        (0..others.max(1)).map(|_| (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string())).collect();
-    const BATCH: usize = 500;
-    let now = gcc_platform::time::to_micros(chrono::Utc::now());
-    let mut done = 0;
-    while done < rows {
-        let n = BATCH.min(rows - done);
-        let mut orders = Vec::with_capacity(n);
-        for i in done..done + n {
-            let (p, c) =
-                if i % 2 == 0 { (partner.to_string(), customer.to_string()) } else { others[i % others.len()].clone() };
-            orders.push((gcc_platform::ids::new_id(), gcc_platform::ids::new_id(), p, c));
-        }
-        let mut tx = pool.begin().await?;
-        let values = |cols: usize| {
-            (0..n)
-                .map(|r| {
-                    let ps: Vec<String> = (1..=cols).map(|k| format!("${}", r * cols + k)).collect();
-                    format!("({})", ps.join(", "))
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let sql = format!(
-            "INSERT INTO orders (id, partner_tenant, customer_tenant, placed_by, gcc_checked, created_at) VALUES {}",
-            values(6)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (id, _, p, c) in &orders {
-            q = q.bind(id.clone()).bind(p.clone()).bind(c.clone()).bind("growth").bind(1i32).bind(now);
-        }
-        q.execute(&mut *tx).await?;
-        let sql = format!(
-            "INSERT INTO subscriptions (id, order_id, partner_tenant, customer_tenant, offer_id, quantity, created_at) VALUES {}",
-            values(7)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (id, sub, p, c) in &orders {
-            q = q
-                .bind(sub.clone())
-                .bind(id.clone())
-                .bind(p.clone())
-                .bind(c.clone())
-                .bind("o365-g3-gcc")
-                .bind(10i64)
-                .bind(now);
-        }
-        q.execute(&mut *tx).await?;
-        let sql = format!(
-            "INSERT INTO order_lines (order_id, line_no, offer_id, quantity, subscription_id) VALUES {}",
-            values(5)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (id, sub, _, _) in &orders {
-            q = q.bind(id.clone()).bind(0i64).bind("o365-g3-gcc").bind(10i64).bind(sub.clone());
-        }
-        q.execute(&mut *tx).await?;
-        tx.commit().await?;
-        done += n;
-    }
-    if url.starts_with("postgres") {
-        sqlx::query("ANALYZE").execute(&pool).await?;
-    }
-    pool.close().await;
-    Ok(())
 }

@@ -8,6 +8,8 @@ use gcc_proto::partner as pb;
 use gcc_testkit::{assert_refused, authed};
 use sqlx::{Connection, Executor};
 use tonic::Code;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use tonic_types::StatusExt;
 
 use crate::helpers::{TestApp, admin};
@@ -34,6 +36,35 @@ impl WriteLock {
     }
 }
 
+/// Enrolls `tenant`, again while shed: a probe of [`shed_probe`] may hold the only slot
+/// for the moment it takes to refuse.
+async fn enroll_until_admitted(
+    mut client: pb::partner_eligibility_service_client::PartnerEligibilityServiceClient<tonic::transport::Channel>,
+    tenant: TenantId,
+) -> Result<tonic::Response<pb::Partner>, tonic::Status> {
+    loop {
+        match client.enroll_partner(authed(enroll_req(), &admin(tenant))).await {
+            Err(e) if e.code() == Code::ResourceExhausted => tokio::time::sleep(Duration::from_millis(10)).await,
+            other => return other,
+        }
+    }
+}
+
+/// Calls without a token (refused before any database work, so they never wait on the
+/// lock) until one is shed: the slow call then holds the only slot. Its refusal.
+async fn shed_probe(app: &TestApp) -> tonic::Status {
+    let probe = async {
+        loop {
+            let req = tonic::Request::new(pb::GetPartnerRequest { name: format!("partners/{}", TenantId::random()) });
+            match app.client().get_partner(req).await {
+                Err(e) if e.code() == Code::ResourceExhausted => return e,
+                _ => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), probe).await.expect("the slow call holds the slot within 10 s")
+}
+
 fn enroll_req() -> pb::EnrollPartnerRequest {
     pb::EnrollPartnerRequest {
         partner: Some(pb::Partner {
@@ -50,23 +81,10 @@ async fn calls_beyond_the_concurrency_limit_are_shed_with_retry_info() {
     let app = TestApp::spawn_with(&["--concurrency-limit", "1"]).await;
     let tenant = TenantId::random();
     let lock = WriteLock::take(&app.db_url).await;
-    let mut slow_client = app.client();
-    let slow = tokio::spawn(async move { slow_client.enroll_partner(authed(enroll_req(), &admin(tenant))).await });
+    let slow = tokio::spawn(enroll_until_admitted(app.client(), tenant));
 
     // Once the slow call holds the only slot, every other call is shed at once.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut shed = None;
-    for _ in 0..100 {
-        let req = pb::GetPartnerRequest { name: format!("partners/{tenant}") };
-        match app.client().get_partner(authed(req, &admin(tenant))).await {
-            Err(e) if e.code() == Code::ResourceExhausted => {
-                shed = Some(e);
-                break;
-            }
-            _ => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
-    let shed = shed.expect("a call beyond the limit is shed");
+    let shed = shed_probe(&app).await;
     assert_refused(&shed, Code::ResourceExhausted, "OVERLOADED");
     assert!(shed.get_error_details().retry_info().is_some());
 
@@ -102,25 +120,25 @@ async fn shutdown_lets_in_flight_calls_finish() {
     let mut app = TestApp::spawn_with(&["--concurrency-limit", "1"]).await;
     let tenant = TenantId::random();
     let lock = WriteLock::take(&app.db_url).await;
-    let mut slow_client = app.client();
-    let slow = tokio::spawn(async move { slow_client.enroll_partner(authed(enroll_req(), &admin(tenant))).await });
+    let slow = tokio::spawn(enroll_until_admitted(app.client(), tenant));
     // Wait until the slow call is admitted (it then holds the only slot).
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    for _ in 0..100 {
-        let req = pb::GetPartnerRequest { name: format!("partners/{tenant}") };
-        if app
-            .client()
-            .get_partner(authed(req, &admin(tenant)))
-            .await
-            .is_err_and(|e| e.code() == Code::ResourceExhausted)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert_refused(&shed_probe(&app).await, Code::ResourceExhausted, "OVERLOADED");
     let server = app.app.take().unwrap();
+    let mut health = HealthClient::new(gcc_testkit::channel(server.local_addr()).await);
     let stopping = tokio::spawn(server.shutdown());
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Shutdown has begun once health stops answering SERVING; the call is still in flight.
+    let begun = async {
+        loop {
+            match health.check(HealthCheckRequest { service: String::new() }).await {
+                Ok(r) if r.get_ref().status == ServingStatus::Serving as i32 => {
+                    tokio::time::sleep(Duration::from_millis(10)).await
+                }
+                _ => break,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), begun).await.expect("shutdown begins within 10 s");
+    assert!(!slow.is_finished(), "the slow call waits for the lock");
     lock.release().await;
     let enrolled = slow.await.unwrap().expect("the in-flight call completes during shutdown").into_inner();
     assert_eq!(enrolled.tenant_id, tenant.to_string());

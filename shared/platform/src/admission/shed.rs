@@ -1,21 +1,22 @@
-//! Load shedding: past the concurrency limit a call is refused at once with a retry
-//! hint; it sits outside the deadline so that a refused call costs no timer.
+//! Load shedding: past the concurrency limit (fixed, or adapting to latency: see
+//! `limit.rs`) a call is refused at once with a retry hint; it sits outside the deadline
+//! so that a refused call costs no timer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use tokio::sync::Semaphore;
 use tonic::Code;
 use tower::Service;
 
+use super::limit::Limiter;
 use super::step::{Response, Step, exempt};
 use crate::error::Problem;
 use crate::metrics::Metrics;
 
 #[derive(Debug)]
 pub struct Shed {
-    pub permits: Arc<Semaphore>,
+    pub limiter: Arc<Limiter>,
     pub domain: &'static str,
     pub metrics: Metrics,
 }
@@ -32,7 +33,7 @@ impl Step for Shed {
             return Box::pin(inner.call(req));
         }
         Box::pin(async move {
-            let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
+            let Some(_permit) = self.limiter.try_acquire() else {
                 let p = Problem::new(
                     Code::ResourceExhausted,
                     "OVERLOADED",

@@ -47,6 +47,12 @@ pub struct LimitArgs {
     /// that load balancers stop sending new ones before the server stops accepting.
     #[arg(long, env = "GCC_DRAIN_DELAY", default_value = "0s", value_parser = parse_duration)]
     pub drain_delay: Duration,
+    /// Lets the concurrency limit follow latency: while more than a tenth of the calls take
+    /// longer than this, it shrinks (to 4 at the least), and it grows back, up to
+    /// `--concurrency-limit`, while they are fast. Past its capacity the server then sheds
+    /// the excess at once and the calls it admits keep their latency. Unset: fixed.
+    #[arg(long, env = "GCC_LATENCY_TARGET", value_parser = parse_duration)]
+    pub latency_target: Option<Duration>,
 }
 
 impl LimitArgs {

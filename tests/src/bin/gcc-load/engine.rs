@@ -193,11 +193,22 @@ pub struct Stats {
     pub ok: u64,
     /// Counts by `CODE REASON` (and `OK`).
     pub statuses: BTreeMap<String, u64>,
+    /// Latencies of the calls a server shed (`RESOURCE_EXHAUSTED`), in µs.
+    pub shed: Histogram<u64>,
+    /// Of those, the ones that carried `RetryInfo`.
+    pub shed_with_retry: u64,
 }
 
 impl Stats {
-    fn new() -> Self {
-        Self { hist: histogram(), attempted: 0, ok: 0, statuses: BTreeMap::new() }
+    pub fn new() -> Self {
+        Self {
+            hist: histogram(),
+            attempted: 0,
+            ok: 0,
+            statuses: BTreeMap::new(),
+            shed: histogram(),
+            shed_with_retry: 0,
+        }
     }
 }
 
@@ -290,6 +301,10 @@ impl Recorder {
             if c.expected {
                 r.ok += 1;
                 let _ = r.hist.record(c.micros.max(1));
+            }
+            if let Some(retry) = c.shed {
+                let _ = r.shed.record(c.micros.max(1));
+                r.shed_with_retry += u64::from(retry);
             }
         }
     }

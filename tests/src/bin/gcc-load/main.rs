@@ -69,6 +69,10 @@ pub struct TargetArgs {
     /// servers' own default otherwise, so shedding shows).
     #[arg(long)]
     pub concurrency_limit: Option<u32>,
+    /// In-process only: `--latency-target` of customer-validation and ordering, so that
+    /// their concurrency limit follows latency (fixed otherwise).
+    #[arg(long, value_parser = parse_duration)]
+    pub latency_target: Option<Duration>,
     /// In-process only: worker threads of the servers' runtime.
     #[arg(long, default_value_t = 2)]
     pub server_threads: usize,
@@ -107,6 +111,13 @@ pub struct SeedArgs {
     /// Orders placed before the run, 80 % GCC for validated customers, 20 % commercial.
     #[arg(long, default_value_t = 0)]
     pub orders: usize,
+    /// In-process only: orders written straight into ordering's tables after the others
+    /// (an order, its line and its subscription, as `PlaceOrder` writes them; no audit or
+    /// outbox rows), spread over the partners' validated customers. A million through
+    /// `PlaceOrder` would take many minutes; the list and gate queries read only these
+    /// tables.
+    #[arg(long, default_value_t = 0)]
+    pub bulk_orders: usize,
     /// Seeds the IDs, domains and request IDs: the same seed gives the same data, and
     /// seeding again against the same servers replays instead of duplicating.
     #[arg(long, default_value_t = 1)]

@@ -115,7 +115,7 @@ impl Row {
 impl Report {
     pub fn build(rec: Recording, target: &Target, fixture: &Fixture, deadline: std::time::Duration) -> Self {
         let secs = rec.measured.as_secs_f64().max(1e-9);
-        let mut total = Stats { hist: crate::engine::histogram(), attempted: 0, ok: 0, statuses: BTreeMap::new() };
+        let mut total = Stats::new();
         for s in rec.journeys.values() {
             total.attempted += s.attempted;
             total.ok += s.ok;

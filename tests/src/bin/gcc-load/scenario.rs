@@ -164,6 +164,9 @@ pub struct Call {
     pub micros: u64,
     pub status: String,
     pub expected: bool,
+    /// Shed by a server's admission: `RESOURCE_EXHAUSTED`; `Some(true)` when it said when to
+    /// retry (`RetryInfo`).
+    pub shed: Option<bool>,
 }
 
 /// The RPCs of one journey, in order.
@@ -249,12 +252,16 @@ impl Trace {
             Ok(_) => ("OK".to_owned(), Code::Ok),
             Err(s) => (status_key(s.code(), &gcc_testkit::reason(s)), s.code()),
         };
+        let shed = match &result {
+            Err(s) if s.code() == Code::ResourceExhausted => Some(gcc_testkit::has_retry_info(s)),
+            _ => None,
+        };
         let expected = match expect {
             Expect::Ok => code == Code::Ok,
             Expect::Refused(codes) => codes.contains(&code),
             Expect::OkOrRefused(codes) => code == Code::Ok || codes.contains(&code),
         };
-        self.calls.push(Call { rpc, micros, status, expected });
+        self.calls.push(Call { rpc, micros, status, expected, shed });
         result.ok()
     }
 

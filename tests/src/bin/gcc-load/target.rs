@@ -45,7 +45,10 @@ impl Runtimes {
             (None, Some(servers)) => {
                 let mut extra = Vec::new();
                 if let Some(limit) = args.concurrency_limit {
-                    extra = vec!["--concurrency-limit".to_owned(), limit.to_string()];
+                    extra.extend(["--concurrency-limit".to_owned(), limit.to_string()]);
+                }
+                if let Some(target) = args.latency_target {
+                    extra.extend(["--latency-target".to_owned(), format!("{}ms", target.as_millis().max(1))]);
                 }
                 let options = Options {
                     postgres: args.postgres.clone(),
@@ -57,10 +60,16 @@ impl Runtimes {
                 let a = stack.addrs;
                 let urls = [a.partner, a.relationships, a.validation, a.ordering].map(|a| format!("http://{a}"));
                 let db = if args.postgres.is_some() { "PostgreSQL" } else { "SQLite" };
-                let description = format!(
+                let mut description = format!(
                     "in-process stack on {db}, {} server + {} client worker threads",
                     args.server_threads, args.client_threads
                 );
+                if let Some(limit) = args.concurrency_limit {
+                    description.push_str(&format!(", concurrency limit {limit}"));
+                }
+                if let Some(target) = args.latency_target {
+                    description.push_str(&format!(", latency target {target:?}"));
+                }
                 (urls, Some(stack), description)
             }
             (None, None) => anyhow::bail!("no servers' runtime for the in-process stack"),
@@ -199,6 +208,11 @@ const TOKEN_TTL_SECS: i64 = 24 * 3600;
 impl Target {
     pub fn in_process(&self) -> bool {
         self.stack.is_some()
+    }
+
+    /// The ordering service's database, in-process only.
+    pub fn ordering_database(&self) -> Option<String> {
+        self.stack.as_ref().map(|s| s.database_urls()[3].to_owned())
     }
 
     /// A partner's admin agent.
