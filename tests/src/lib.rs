@@ -1,17 +1,18 @@
 //! The whole service set in one process, each service on its own 127.0.0.1 port with
 //! its own database, and the steps of the workflow as plain calls: for the end-to-end
-//! tests and the benchmark.
+//! tests and the load harness. The set is started by `gcc_stack::StackBuilder`, with the
+//! test key, reviewer tenant and invitation key.
 
 pub mod bulk;
 pub mod steps;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use clap::Parser;
-use gcc_platform::time::{SharedClock, SystemClock};
-use gcc_testkit::walk::{InvitationKeyFile, Steps, merge_args};
-use gcc_testkit::{REVIEWER_TENANT, TestDb, channel, listener, verifier};
+use gcc_platform::time::SharedClock;
+pub use gcc_stack::Service;
+use gcc_stack::StackBuilder;
+use gcc_testkit::walk::{InvitationKeyFile, Steps};
+use gcc_testkit::{REVIEWER_TENANT, TestDb, channel, verifier};
 
 /// How to start the set.
 #[derive(Clone, Default)]
@@ -27,7 +28,7 @@ pub struct Options {
     pub metrics: bool,
 }
 
-/// The four services, running.
+/// The four services, running. A test may stop one (`take()` it and shut it down).
 pub struct Stack {
     pub partner: Option<partner_eligibility::Application>,
     pub relationships: Option<relationships::Application>,
@@ -35,7 +36,7 @@ pub struct Stack {
     pub ordering: Option<ordering::Application>,
     pub addrs: Addrs,
     steps: Steps,
-    _dbs: Vec<TestDb>,
+    dbs: [TestDb; 4],
     _key: InvitationKeyFile,
 }
 
@@ -48,6 +49,27 @@ impl std::ops::Deref for Stack {
     }
 }
 
+/// Makes a suite's world (a struct with a `stack: Stack` field) the running set, with
+/// its set-up steps and clients: `Deref` and `DerefMut` to its stack.
+#[macro_export]
+macro_rules! world_of_stack {
+    ($world:ty) => {
+        impl std::ops::Deref for $world {
+            type Target = $crate::Stack;
+
+            fn deref(&self) -> &$crate::Stack {
+                &self.stack
+            }
+        }
+
+        impl std::ops::DerefMut for $world {
+            fn deref_mut(&mut self) -> &mut $crate::Stack {
+                &mut self.stack
+            }
+        }
+    };
+}
+
 /// Where each service listens.
 #[derive(Debug, Clone, Copy)]
 pub struct Addrs {
@@ -57,93 +79,36 @@ pub struct Addrs {
     pub ordering: SocketAddr,
 }
 
-fn url(addr: SocketAddr) -> String {
-    format!("http://{addr}")
-}
-
-/// `defaults` as flag/value pairs; a flag given in `extra` replaces its default.
-fn parse<C: Parser>(name: &str, mut defaults: Vec<String>, extra: &[String], metrics: bool) -> anyhow::Result<C> {
-    if metrics {
-        defaults.extend(["--metrics-listen".to_owned(), "127.0.0.1:0".to_owned()]);
-    }
-    let defaults: Vec<&str> = defaults.iter().map(String::as_str).collect();
-    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-    Ok(C::try_parse_from(merge_args(name, &defaults, &extra))?)
-}
-
 impl Stack {
     pub async fn start(options: Options) -> anyhow::Result<Self> {
-        let clock = options.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
         let pg = options.postgres.as_deref();
-        let dbs = vec![
+        let dbs = [
             TestDb::fresh_on(pg).await,
             TestDb::fresh_on(pg).await,
             TestDb::fresh_on(pg).await,
             TestDb::fresh_on(pg).await,
         ];
         let key = InvitationKeyFile::new();
-        let reviewers: String = "--reviewer-tenants".into();
-
-        let partner_cfg: partner_eligibility::Config = parse(
-            "partner-eligibility",
-            vec!["--database-url".into(), dbs[0].url.clone(), reviewers.clone(), REVIEWER_TENANT.into()],
-            &[],
-            options.metrics,
-        )?;
-        let partner = partner_eligibility::build(&partner_cfg, listener().await, clock.clone(), verifier()).await?;
-
-        let rel_cfg: relationships::Config = parse(
-            "relationships",
-            vec![
-                "--database-url".into(),
-                dbs[1].url.clone(),
-                "--partner-endpoint".into(),
-                url(partner.local_addr()),
-                "--invitation-key-file".into(),
-                key.path().display().to_string(),
-            ],
-            &[],
-            options.metrics,
-        )?;
-        let relationships = relationships::build(&rel_cfg, listener().await, clock.clone(), verifier()).await?;
-
-        let val_cfg: customer_validation::Config = parse(
-            "customer-validation",
-            vec![
-                reviewers,
-                REVIEWER_TENANT.into(),
-                "--database-url".into(),
-                dbs[2].url.clone(),
-                "--partner-endpoint".into(),
-                url(partner.local_addr()),
-                "--relationships-endpoint".into(),
-                url(relationships.local_addr()),
-            ],
-            &options.validation_args,
-            options.metrics,
-        )?;
-        let validation = customer_validation::build(&val_cfg, listener().await, clock.clone(), verifier()).await?;
-
-        let ord_cfg: ordering::Config = parse(
-            "ordering",
-            vec![
-                "--database-url".into(),
-                dbs[3].url.clone(),
-                "--validation-endpoint".into(),
-                url(validation.local_addr()),
-                "--relationships-endpoint".into(),
-                url(relationships.local_addr()),
-            ],
-            &options.ordering_args,
-            options.metrics,
-        )?;
-        let ordering = ordering::build(&ord_cfg, listener().await, clock, verifier()).await?;
-
+        let reviewers = ["--reviewer-tenants", REVIEWER_TENANT];
+        let mut builder = StackBuilder::new(verifier())
+            .metrics(options.metrics)
+            .flags(Service::Partner, reviewers)
+            .flags(Service::Relationships, ["--invitation-key-file".to_owned(), key.path().display().to_string()])
+            .flags(Service::Validation, reviewers)
+            .flags(Service::Validation, options.validation_args)
+            .flags(Service::Ordering, options.ordering_args);
+        for (service, db) in Service::ALL.into_iter().zip(&dbs) {
+            builder = builder.database(service, db.url.clone());
+        }
+        if let Some(clock) = options.clock {
+            builder = builder.clock(clock);
+        }
+        let mut set = builder.start().await?;
         let addrs = Addrs {
-            partner: partner.local_addr(),
-            relationships: relationships.local_addr(),
-            validation: validation.local_addr(),
-            ordering: ordering.local_addr(),
+            partner: set.addr(Service::Partner),
+            relationships: set.addr(Service::Relationships),
+            validation: set.addr(Service::Validation),
+            ordering: set.addr(Service::Ordering),
         };
         let steps = Steps::new(
             channel(addrs.partner).await,
@@ -151,25 +116,25 @@ impl Stack {
             channel(addrs.validation).await,
         );
         Ok(Self {
-            steps,
-            partner: Some(partner),
-            relationships: Some(relationships),
-            validation: Some(validation),
-            ordering: Some(ordering),
+            partner: set.partner.take(),
+            relationships: set.relationships.take(),
+            validation: set.validation.take(),
+            ordering: set.ordering.take(),
             addrs,
-            _dbs: dbs,
+            steps,
+            dbs,
             _key: key,
         })
     }
 
-    /// A client connection to a service, acting with `token`.
     /// Each service's database: partner-eligibility, relationships, customer-validation
     /// and ordering, in that order.
     pub fn database_urls(&self) -> [&str; 4] {
-        [&self._dbs[0].url, &self._dbs[1].url, &self._dbs[2].url, &self._dbs[3].url]
+        [&self.dbs[0].url, &self.dbs[1].url, &self.dbs[2].url, &self.dbs[3].url]
     }
 
+    /// A client connection to a service, acting with `token`.
     pub fn connect(&self, addr: SocketAddr, token: &str) -> anyhow::Result<gcc_client::Connection> {
-        gcc_client::Connection::lazy(&url(addr), Some(token), std::time::Duration::from_secs(10))
+        gcc_client::Connection::lazy(&format!("http://{addr}"), Some(token), std::time::Duration::from_secs(10))
     }
 }

@@ -4,13 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gcc_platform::runtime::exit_code;
-
-mod stack;
+use gcc_stack::cli;
 
 gcc_platform::server_allocator!();
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = stack::StackConfig::parse();
-    exit_code(stack::run(config).await)
+    let config = cli::StackConfig::parse();
+    exit_code(cli::run(config).await)
 }

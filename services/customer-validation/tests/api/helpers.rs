@@ -1,196 +1,51 @@
-//! Starts partner-eligibility, relationships and customer-validation on 127.0.0.1:0; the
-//! calls the tests are about. The set-up steps are the shared `gcc_testkit::walk::Steps`.
+//! Starts customer-validation on 127.0.0.1:0 with a fresh database; partner-eligibility
+//! and relationships are addresses where nothing listens.
 
 use std::sync::Arc;
 
 use clap::Parser;
-use gcc_platform::TenantId;
-use gcc_platform::time::ManualClock;
-use gcc_proto::types::OfferFamily;
-use gcc_proto::{partner as ppb, validation as pb};
-pub use gcc_testkit::walk::admin;
-use gcc_testkit::walk::{self, InvitationKeyFile, Steps, approval, code_application, enrollment, merge_args};
-use gcc_testkit::{TestDb, authed, channel, listener, manual_clock, reviewer_token, verifier};
-use tonic::Status;
+use gcc_proto::validation::customer_validation_service_client::CustomerValidationServiceClient;
+use gcc_testkit::{TestDb, channel, listener, manual_clock, verifier};
+use tonic::transport::Channel;
 
-pub struct World {
-    pub clock: ManualClock,
-    pub partner: Option<partner_eligibility::Application>,
-    pub relationships: Option<relationships::Application>,
-    _validation: customer_validation::Application,
-    steps: Steps,
-    db_url: String,
-    _dbs: Vec<TestDb>,
-    _key: InvitationKeyFile,
+pub struct TestApp {
+    pub client: CustomerValidationServiceClient<Channel>,
+    pub db_url: String,
+    _app: customer_validation::Application,
+    _db: TestDb,
 }
 
-/// The set-up steps (enroll, qualify, create, validate) and clients of the three servers.
-impl std::ops::Deref for World {
-    type Target = Steps;
-
-    fn deref(&self) -> &Steps {
-        &self.steps
-    }
+/// An address on 127.0.0.1 where nothing listens (it was free a moment ago).
+fn nobody() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    format!("http://{}", l.local_addr().expect("local address"))
 }
 
-impl World {
+impl TestApp {
     pub async fn spawn() -> Self {
-        Self::spawn_with(&[]).await
-    }
-
-    /// `extra` are flags for customer-validation.
-    pub async fn spawn_with(extra: &[&str]) -> Self {
-        let clock = manual_clock();
-        let (pdb, rdb, vdb) = (TestDb::fresh().await, TestDb::fresh().await, TestDb::fresh().await);
-        let key = InvitationKeyFile::new();
-
-        let pconfig = partner_eligibility::Config::try_parse_from([
-            "p",
+        let db = TestDb::fresh().await;
+        let (partner, relationships) = (nobody(), nobody());
+        let mut args = vec![
+            "customer-validation",
             "--database-url",
-            &pdb.url,
-            "--reviewer-tenants",
-            gcc_testkit::REVIEWER_TENANT,
-        ])
-        .unwrap();
-        let partner = partner_eligibility::build(&pconfig, listener().await, Arc::new(clock.clone()), verifier())
-            .await
-            .expect("partner-eligibility starts");
-        let partner_url = format!("http://{}", partner.local_addr());
-
-        let key_path = key.path().display().to_string();
-        let rconfig = relationships::Config::try_parse_from([
-            "r",
-            "--database-url",
-            &rdb.url,
+            &db.url,
             "--partner-endpoint",
-            &partner_url,
-            "--invitation-key-file",
-            &key_path,
-        ])
-        .unwrap();
-        let relationships = relationships::build(&rconfig, listener().await, Arc::new(clock.clone()), verifier())
-            .await
-            .expect("relationships starts");
-        let relationships_url = format!("http://{}", relationships.local_addr());
-
-        let defaults = [
-            "--reviewer-tenants",
-            gcc_testkit::REVIEWER_TENANT,
-            "--database-url",
-            &vdb.url,
-            "--partner-endpoint",
-            &partner_url,
+            &partner,
             "--relationships-endpoint",
-            &relationships_url,
+            &relationships,
+            "--dependency-timeout",
+            "2s",
         ];
-        let args = merge_args("v", &defaults, extra);
-        let vconfig = customer_validation::Config::try_parse_from(args).unwrap();
-        let validation = customer_validation::build(&vconfig, listener().await, Arc::new(clock.clone()), verifier())
+        args.extend_from_slice(&gcc_testkit::reviewer_args());
+        let config = customer_validation::Config::try_parse_from(args).expect("test config");
+        let app = customer_validation::build(&config, listener().await, Arc::new(manual_clock()), verifier())
             .await
             .expect("customer-validation starts");
-
-        Self {
-            clock,
-            steps: Steps::new(
-                channel(partner.local_addr()).await,
-                channel(relationships.local_addr()).await,
-                channel(validation.local_addr()).await,
-            ),
-            partner: Some(partner),
-            relationships: Some(relationships),
-            _validation: validation,
-            db_url: vdb.url.clone(),
-            _dbs: vec![pdb, rdb, vdb],
-            _key: key,
-        }
-    }
-
-    /// Rows in a customer-validation table.
-    pub fn db_url(&self) -> &str {
-        &self.db_url
+        let client = CustomerValidationServiceClient::new(channel(app.local_addr()).await);
+        Self { client, db_url: db.url.clone(), _app: app, _db: db }
     }
 
     pub async fn count(&self, table: &str) -> i64 {
         gcc_testkit::count_rows(&self.db_url, table).await
     }
-
-    /// An enrolled partner; an indirect reseller names `provider`; `azure` is its GCC
-    /// tenant in Azure, if it has one.
-    pub async fn enrolled(
-        &self,
-        kind: ppb::PartnerType,
-        provider: Option<TenantId>,
-        azure: Option<TenantId>,
-    ) -> TenantId {
-        let tenant = TenantId::random();
-        let mut req = enrollment(tenant, kind, provider);
-        if let Some(partner) = req.partner.as_mut() {
-            partner.azure_gcc_tenant_id = azure.map(|a| a.to_string()).unwrap_or_default();
-        }
-        self.partners().enroll_partner(authed(req, &admin(tenant))).await.expect("enroll");
-        if let Some(provider) = provider {
-            self.link_approved(provider, tenant).await;
-        }
-        tenant
-    }
-
-    pub async fn submit(
-        &self,
-        partner: TenantId,
-        req: pb::SubmitCustomerValidationRequest,
-    ) -> Result<pb::CustomerValidation, Status> {
-        self.validation().submit_customer_validation(authed(req, &admin(partner))).await.map(|r| r.into_inner())
-    }
-
-    pub async fn approve(&self, name: &str, uses: i32) -> Result<pb::CustomerValidation, Status> {
-        let req = approval(name, uses);
-        self.validation().approve_customer_validation(authed(req, &reviewer_token())).await.map(|r| r.into_inner())
-    }
-
-    pub async fn apply(
-        &self,
-        partner: TenantId,
-        code: &str,
-        customer: TenantId,
-    ) -> Result<pb::SpecialQualification, Status> {
-        let req = code_application(code, customer);
-        self.validation().apply_validation_code(authed(req, &admin(partner))).await.map(|r| r.into_inner())
-    }
-
-    /// An approved validation's code for `partner` (submitted with `tenant_id`), for the
-    /// organization `example.gov`, which every customer of `customer_of` is within (R12).
-    pub async fn approved_code(&self, partner: TenantId, tenant_id: TenantId, uses: i32) -> String {
-        let v = self.submit(partner, walk::submission_for(tenant_id, "example.gov", None)).await.expect("submit");
-        self.approve(&v.name, uses).await.expect("approve").validation_code
-    }
-
-    pub async fn check(
-        &self,
-        token: &str,
-        customer: TenantId,
-        families: &[OfferFamily],
-    ) -> Result<pb::EligibilityVerdict, Status> {
-        let req = pb::CheckEligibilityRequest {
-            customer: format!("customers/{customer}"),
-            offer_families: families.iter().map(|f| *f as i32).collect(),
-            partner: String::new(),
-        };
-        self.validation().check_eligibility(authed(req, token)).await.map(|r| r.into_inner())
-    }
 }
-
-/// A complete, valid submission giving `tenant_id` as the transacting partner's tenant.
-pub fn submission(tenant_id: TenantId) -> pb::SubmitCustomerValidationRequest {
-    walk::submission(tenant_id, None)
-}
-
-pub fn reasons(v: &pb::EligibilityVerdict) -> Vec<pb::IneligibilityReason> {
-    v.reasons.iter().map(|r| pb::IneligibilityReason::try_from(*r).expect("known reason")).collect()
-}
-
-pub fn state(v: &pb::CustomerValidation) -> pb::customer_validation::State {
-    pb::customer_validation::State::try_from(v.state).expect("known state")
-}
-
-pub const ALL_FAMILIES: [OfferFamily; 4] =
-    [OfferFamily::Office365, OfferFamily::Dynamics365, OfferFamily::Ems, OfferFamily::PowerBi];

@@ -1,12 +1,8 @@
-//! customer-validation over real TCP, with real partner-eligibility and relationships
-//! servers beside it, each on its own database (SQLite, or PostgreSQL when
-//! GCC_TEST_POSTGRES_URL is set). Rules are proven by tests named `r<N>_…`.
+//! customer-validation alone over real TCP, on its own database (SQLite, or PostgreSQL
+//! when GCC_TEST_POSTGRES_URL is set), with nothing listening where its dependencies
+//! should be. The suites that need partner-eligibility and relationships beside it are in
+//! `tests/tests/validation_api`.
 
-mod bad_input;
-mod codes;
-mod gate;
+mod alone;
 mod helpers;
-mod mail;
 mod pages;
-mod review;
-mod submission;

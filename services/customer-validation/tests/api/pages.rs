@@ -7,11 +7,11 @@ use customer_validation::domain::ValidationState;
 use customer_validation::store::{ValidationFilter, list_sql};
 use gcc_testkit::{Arg, unbounded_reads};
 
-use crate::helpers::World;
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn a_page_of_validations_reads_only_narrowed_indexes() {
-    let w = World::spawn().await;
+    let app = TestApp::spawn().await;
     let partner = gcc_platform::TenantId::random();
     let filters = [
         ("a partner's", ValidationFilter { visible_to: Some(partner), ..Default::default() }),
@@ -27,7 +27,7 @@ async fn a_page_of_validations_reads_only_narrowed_indexes() {
             Arg::Int(0),
             Arg::Int(51),
         ];
-        let reads = unbounded_reads(w.db_url(), &list_sql(&filter), &args).await;
+        let reads = unbounded_reads(&app.db_url, &list_sql(&filter), &args).await;
         assert!(!reads.iter().any(|r| r == "customer_validations"), "{what}: {reads:?}");
     }
 }

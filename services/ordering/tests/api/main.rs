@@ -1,14 +1,7 @@
-//! ordering over real TCP, with real partner-eligibility, relationships and
-//! customer-validation servers beside it, each on its own database (SQLite, or PostgreSQL
-//! when GCC_TEST_POSTGRES_URL is set). Rules are proven by tests named `r<N>_…`.
+//! ordering alone over real TCP, on its own database (SQLite, or PostgreSQL when
+//! GCC_TEST_POSTGRES_URL is set), with nothing listening where its dependencies should
+//! be. The suites that need the other services beside it are in `tests/tests/ordering_api`.
 
-mod bad_input;
-mod catalog;
-mod commercial;
-mod eligibility;
-mod fail_closed;
+mod alone;
 mod helpers;
-mod idempotency;
 mod pages;
-mod paths;
-mod visibility;

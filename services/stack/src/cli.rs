@@ -17,11 +17,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use gcc_platform::TenantId;
+use gcc_platform::auth::Verifier;
 use gcc_platform::config::ServerArgs;
 use gcc_platform::runtime::shutdown_signal;
 use gcc_platform::telemetry;
-use gcc_platform::time::{SharedClock, SystemClock};
-use tokio::net::TcpListener;
+
+use crate::{Service, StackBuilder};
 
 pub const DEV_KEY_FILE: &str = "dev-jwt-hs256.key";
 pub const INVITATION_KEY_FILE: &str = "invitation-hmac.key";
@@ -100,100 +101,13 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
         config.invitation_key_file = Some(ensure_key(&config.data_dir, INVITATION_KEY_FILE)?);
     }
     let verifier = config.server.auth.verifier().await?;
-    let clock: SharedClock = Arc::new(SystemClock);
+    let stack = builder(&config, verifier).start().await?;
+
     // With TLS, the services call each other over https://, trusting --dependency-ca-file.
     let scheme = if config.server.tls.tls_cert.is_some() { "https" } else { "http" };
-    let endpoint = |index: u16| format!("{scheme}://{}", service_addr(&config, index));
-    let trust: Vec<(&str, String)> =
-        config.dependency_ca_file.iter().map(|p| ("--dependency-ca-file", p.display().to_string())).collect();
-
-    let contact = config.eligibility_contact.clone();
-    let partner = partner_eligibility::build(
-        &parse_config::<partner_eligibility::Config>(
-            partner_eligibility::SERVICE,
-            &config,
-            0,
-            &[("--eligibility-contact", contact.clone())],
-        )?,
-        listen(service_addr(&config, 0)).await?,
-        clock.clone(),
-        verifier.clone(),
-    )
-    .await
-    .context("partner-eligibility did not start")?;
-
-    let validation = customer_validation::build(
-        &parse_config::<customer_validation::Config>(
-            customer_validation::SERVICE,
-            &config,
-            1,
-            &[
-                ("--partner-endpoint", endpoint(0)),
-                ("--relationships-endpoint", endpoint(2)),
-                ("--fact-cache-ttl", config.fact_cache_ttl.clone()),
-                ("--eligibility-contact", contact.clone()),
-            ]
-            .into_iter()
-            .chain(trust.clone())
-            .collect::<Vec<_>>(),
-        )?,
-        listen(service_addr(&config, 1)).await?,
-        clock.clone(),
-        verifier.clone(),
-    )
-    .await
-    .context("customer-validation did not start")?;
-
-    let relationships = relationships::build(
-        &parse_config::<relationships::Config>(
-            relationships::SERVICE,
-            &config,
-            2,
-            &[
-                ("--partner-endpoint", endpoint(0)),
-                ("--invitation-key-file", path(config.invitation_key_file.as_deref())),
-                ("--invitation-base-url", config.invitation_base_url.clone()),
-            ]
-            .into_iter()
-            .chain(trust.clone())
-            .collect::<Vec<_>>(),
-        )?,
-        listen(service_addr(&config, 2)).await?,
-        clock.clone(),
-        verifier.clone(),
-    )
-    .await
-    .context("relationships did not start")?;
-
-    let ordering = ordering::build(
-        &parse_config::<ordering::Config>(
-            ordering::SERVICE,
-            &config,
-            3,
-            &[
-                ("--validation-endpoint", endpoint(1)),
-                ("--relationships-endpoint", endpoint(2)),
-                ("--eligibility-contact", contact),
-            ]
-            .into_iter()
-            .chain(trust)
-            .collect::<Vec<_>>(),
-        )?,
-        listen(service_addr(&config, 3)).await?,
-        clock,
-        verifier,
-    )
-    .await
-    .context("ordering did not start")?;
-
     println!("gcc-stack is serving:");
-    for (name, package, addr) in [
-        (partner_eligibility::SERVICE, "gcc.partner.v1", partner.local_addr()),
-        (customer_validation::SERVICE, "gcc.validation.v1", validation.local_addr()),
-        (relationships::SERVICE, "gcc.relationships.v1", relationships.local_addr()),
-        (ordering::SERVICE, "gcc.ordering.v1", ordering.local_addr()),
-    ] {
-        println!("  {name:<22} {package:<22} {scheme}://{addr}");
+    for service in Service::ALL {
+        println!("  {:<22} {:<22} {scheme}://{}", service.name(), service.package(), stack.addr(service));
     }
     if dev_mode {
         println!("\nDevelopment mode: tokens are signed with {}.", config.data_dir.join(DEV_KEY_FILE).display());
@@ -209,15 +123,35 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     println!("\nStop with ctrl-c.");
 
     shutdown_signal().await;
-    // Stop from the top of the call graph down, so that nothing calls a stopped service.
-    let results = [
-        ordering.shutdown().await,
-        validation.shutdown().await,
-        relationships.shutdown().await,
-        partner.shutdown().await,
+    stack.shutdown().await
+}
+
+/// The set as the command line configures it: the shared server settings, a SQLite file
+/// per service under the data folder, and each service's own flags.
+fn builder(config: &StackConfig, verifier: Arc<Verifier>) -> StackBuilder {
+    let trust: Vec<String> = config
+        .dependency_ca_file
+        .iter()
+        .flat_map(|p| ["--dependency-ca-file".to_owned(), p.display().to_string()])
+        .collect();
+    let contact = ["--eligibility-contact".to_owned(), config.eligibility_contact.clone()];
+    let invitations = [
+        "--invitation-key-file".to_owned(),
+        path(config.invitation_key_file.as_deref()),
+        "--invitation-base-url".to_owned(),
+        config.invitation_base_url.clone(),
     ];
-    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-    Ok(())
+    let ttl = ["--fact-cache-ttl".to_owned(), config.fact_cache_ttl.clone()];
+    let first = config.server.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051)));
+    let mut builder = StackBuilder::new(verifier).server(config.server.clone()).ports_from(first);
+    for service in Service::ALL {
+        builder = builder.database(service, format!("sqlite://{}/{}.db", config.data_dir.display(), service.name()));
+    }
+    builder
+        .flags(Service::Partner, contact.clone())
+        .flags(Service::Relationships, invitations.into_iter().chain(trust.clone()))
+        .flags(Service::Validation, contact.clone().into_iter().chain(ttl).chain(trust.clone()))
+        .flags(Service::Ordering, contact.into_iter().chain(trust))
 }
 
 fn no_key_configured(args: &ServerArgs) -> bool {
@@ -229,75 +163,8 @@ fn no_key_configured(args: &ServerArgs) -> bool {
         && a.jwt_jwks_url.is_none()
 }
 
-/// The `index`-th service's address: the port after the previous one, from --listen
-/// (default 127.0.0.1:50051).
-fn service_addr(config: &StackConfig, index: u16) -> SocketAddr {
-    let mut addr = config.server.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051)));
-    addr.set_port(addr.port() + index);
-    addr
-}
-
-/// The shared settings with the service's own address and SQLite file.
-fn service_args(config: &StackConfig, service: &str, index: u16) -> ServerArgs {
-    let mut args = config.server.clone();
-    args.listen = Some(service_addr(config, index));
-    args.database_url = Some(format!("sqlite://{}/{service}.db", config.data_dir.display()));
-    args
-}
-
-/// A service configuration from its own command line, so that its defaults and checks
-/// apply; the shared settings are replaced afterwards.
-fn parse_config<C: clap::Parser + HasServer>(
-    service: &str,
-    config: &StackConfig,
-    index: u16,
-    own: &[(&str, String)],
-) -> anyhow::Result<C> {
-    let mut argv = vec![service.to_owned()];
-    for (flag, value) in own {
-        argv.push((*flag).to_owned());
-        argv.push(value.clone());
-    }
-    let mut parsed = C::try_parse_from(argv).with_context(|| format!("{service} configuration"))?;
-    *parsed.server_mut() = service_args(config, service, index);
-    Ok(parsed)
-}
-
-/// Configurations that carry the shared server settings.
-pub trait HasServer {
-    fn server_mut(&mut self) -> &mut ServerArgs;
-}
-
-impl HasServer for partner_eligibility::Config {
-    fn server_mut(&mut self) -> &mut ServerArgs {
-        &mut self.server
-    }
-}
-
-impl HasServer for customer_validation::Config {
-    fn server_mut(&mut self) -> &mut ServerArgs {
-        &mut self.server
-    }
-}
-
-impl HasServer for relationships::Config {
-    fn server_mut(&mut self) -> &mut ServerArgs {
-        &mut self.server
-    }
-}
-
-impl HasServer for ordering::Config {
-    fn server_mut(&mut self) -> &mut ServerArgs {
-        &mut self.server
-    }
-}
-
 fn path(p: Option<&Path>) -> String {
     p.map(|p| p.display().to_string()).unwrap_or_default()
-}
-
-async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (is another gcc-stack running?)"))
 }
 
 /// Creates a development key once (48 random bytes, hex, readable by the owner only).
