@@ -4,6 +4,7 @@
 pub mod api;
 pub mod domain;
 pub mod error;
+pub mod notify;
 pub mod startup;
 pub mod store;
 

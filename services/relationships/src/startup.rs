@@ -102,6 +102,8 @@ pub async fn build_with_key(
     let (store, hub) = (Store::new(db.clone()), Hub::new(256));
     // Changes committed by any replica reach this one's watchers (PostgreSQL).
     crate::api::follow_replicas(&db, &url, store.clone(), hub.clone()).await?;
+    let mailer = Arc::new(gcc_platform::mail::Mailer::new(&args.mail)?);
+    let notices = Arc::new(crate::notify::Notices::new(&args.mail, links.clone()));
     let api = RelationshipsApi::new(State {
         store,
         clock,
@@ -113,12 +115,15 @@ pub async fn build_with_key(
         dependency_timeout: args.request_timeout,
         watchers: Watchers::new(args.limits.watch_limits(), DOMAIN),
         max_message_bytes: args.max_message_bytes,
+        mailer: mailer.clone(),
     });
     let service = RelationshipsServiceServer::new(api)
         .max_decoding_message_size(args.max_message_bytes)
         .max_encoding_message_size(args.max_message_bytes);
     let service = Authenticated::new(service, verifier, DOMAIN);
     // Committed events leave the process at least once (NATS, when configured).
-    gcc_platform::relay::spawn(db.clone(), &args.events, DOMAIN)?;
+    // Each event's e-mail is stored as it is relayed, then sent (see gcc_platform::mail).
+    gcc_platform::relay::spawn_notifying(db.clone(), &args.events, DOMAIN, Some(notices))?;
+    mailer.spawn(db.clone());
     Running::serve_named(args, SERVICE, DOMAIN, service, listener, db).await
 }

@@ -8,7 +8,7 @@ use gcc_platform::time::to_timestamp;
 use gcc_platform::{Problem, TenantId};
 use gcc_proto::relationships as pb;
 
-use crate::domain::link::render;
+use crate::domain::link::{mailto_url, render};
 use crate::domain::*;
 
 /// `{collection}/{tenant_id}` → the tenant ID.
@@ -75,8 +75,7 @@ pub fn parse_profile(at: &str, p: Option<pb::CompanyProfile>) -> Result<CompanyP
     if p.contact_email.trim().is_empty() {
         return Err(Problem::field_required(&field("contact_email")));
     }
-    let contact_email = EmailAddress::parse(&p.contact_email)
-        .ok_or_else(|| Problem::invalid_field(&field("contact_email"), "EMAIL_INVALID", "not an e-mail address"))?;
+    let contact_email = parse_email(&field("contact_email"), &p.contact_email)?;
     Ok(CompanyProfile { legal_name, domain, postal_address, contact_email })
 }
 
@@ -122,7 +121,16 @@ pub fn parse_new_invitation(r: Option<pb::RelationshipRequest>) -> Result<NewInv
         "" => None,
         d => Some(parse_domain("relationship_request.bound_domain", d)?),
     };
-    Ok(NewInvitation { bound_tenant, bound_domain })
+    let notify_email = match r.notify_email.trim() {
+        "" => None,
+        e => Some(parse_email("relationship_request.notify_email", e)?),
+    };
+    Ok(NewInvitation { bound_tenant, bound_domain, notify_email })
+}
+
+/// An e-mail address, or EMAIL_INVALID for `field`.
+pub fn parse_email(field: &str, s: &str) -> Result<EmailAddress, Problem> {
+    EmailAddress::parse(s).ok_or_else(|| Problem::invalid_field(field, "EMAIL_INVALID", "not an e-mail address"))
 }
 
 fn profile(p: &CompanyProfile) -> pb::CompanyProfile {
@@ -181,6 +189,8 @@ pub fn invitation(i: &Invitation, now: DateTime<Utc>, link: Option<&str>, show_u
         invitation_url: link.filter(|_| show_url).unwrap_or_default().to_owned(),
         email_subject: i.email_subject.clone(),
         email_body: link.map_or_else(|| i.email_body.clone(), |url| render(&i.email_body, url)),
+        notify_email: i.notify_email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
+        mailto_url: link.map(|url| mailto_url(&i.email_subject, &render(&i.email_body, url))).unwrap_or_default(),
         expire_time: Some(to_timestamp(i.expire_at)),
         customer: i.customer.map(|c| CustomerName::new(c).to_string()).unwrap_or_default(),
         create_time: Some(to_timestamp(i.created_at)),

@@ -1,9 +1,10 @@
-//! The invitation RPCs (R14, R15): create, read, edit, resend, revoke and accept.
+//! The invitation RPCs (R14, R15): create, read, edit, resend, send by e-mail, revoke and
+//! accept.
 
-use gcc_platform::idempotency;
 use gcc_platform::ids::new_id;
 use gcc_platform::names::RelationshipRequestName;
 use gcc_platform::paging::Page;
+use gcc_platform::{Problem, idempotency};
 use gcc_proto::relationships as pb;
 use tonic::{Request, Response, Status};
 
@@ -54,6 +55,7 @@ impl RelationshipsApi {
                 customer: None,
                 created_at: now,
                 updated_at: now,
+                notify_email: new.notify_email,
             };
             let hash = token_hash(&self.0.links.token(&invitation.id, invitation.generation));
             // A retry gets the stored invitation, whose link is derived again: the same one.
@@ -155,6 +157,48 @@ impl RelationshipsApi {
             let change = Change::Resend { links: self.0.links.clone(), expire_at: now + self.0.invitation_ttl };
             let (i, _) = self.0.store.change_invitation(&caller, key.as_ref(), id, caller.tenant, change, now).await?;
             Ok(self.with_link(&i, true))
+        })
+        .await
+    }
+
+    /// R14: the service sends the e-mail as it stands, with the current link, to the
+    /// customer address given (the relay renders it as it relays the event).
+    pub(super) async fn send_email(
+        &self,
+        req: Request<pb::SendRelationshipRequestEmailRequest>,
+    ) -> Result<Response<pb::RelationshipRequest>, Status> {
+        let caller = caller_of(&req)?;
+        let name = req.get_ref().name.clone();
+        self.run(&caller, "relationship_request.send_email", &name, async {
+            caller.require(AGENTS)?;
+            let mut body = req.into_inner();
+            let request_id = std::mem::take(&mut body.request_id);
+            let key = idempotency_key(&caller, "SendRelationshipRequestEmail", &request_id, &body)?;
+            let id = RelationshipRequestName::parse("name", &name)?.into_id();
+            if body.to.trim().is_empty() {
+                return Err(Problem::field_required("to").into());
+            }
+            let to = convert::parse_email("to", &body.to)?;
+            let now = self.now();
+            let change = Change::SendEmail { to };
+            let (i, _) = self.0.store.change_invitation(&caller, key.as_ref(), id, caller.tenant, change, now).await?;
+            Ok(convert::invitation(&i, now, None, false))
+        })
+        .await
+    }
+
+    /// The e-mail this service made for the caller's partner, and how each delivery went.
+    pub(super) async fn notifications(
+        &self,
+        req: Request<gcc_proto::notification::ListNotificationsRequest>,
+    ) -> Result<Response<gcc_proto::notification::ListNotificationsResponse>, Status> {
+        let caller = caller_of(&req)?;
+        self.run(&caller, "notification.list", "notifications", async {
+            caller.require(AGENTS)?;
+            // A partner sees the notifications for itself only.
+            let (db, tenant) = (self.0.store.db(), caller.tenant.to_string());
+            let max = self.0.max_message_bytes;
+            Ok(gcc_platform::mail::list_notifications(db, &self.0.mailer, Some(&tenant), req.get_ref(), max).await?)
         })
         .await
     }

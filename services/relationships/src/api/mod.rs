@@ -59,6 +59,8 @@ pub struct State {
     pub watchers: gcc_platform::events::Watchers,
     /// The response size limit, which a List page stays within.
     pub max_message_bytes: usize,
+    /// Sends this service's e-mail notifications; says how, for ListNotifications.
+    pub mailer: Arc<gcc_platform::mail::Mailer>,
 }
 
 #[derive(Clone)]
@@ -194,6 +196,20 @@ impl RelationshipsService for RelationshipsApi {
         req: Request<pb::CheckCustomerManagementRequest>,
     ) -> Result<Response<pb::CheckCustomerManagementResponse>, Status> {
         self.check_management(req).await
+    }
+
+    async fn send_relationship_request_email(
+        &self,
+        req: Request<pb::SendRelationshipRequestEmailRequest>,
+    ) -> Result<Response<pb::RelationshipRequest>, Status> {
+        self.send_email(req).await
+    }
+
+    async fn list_notifications(
+        &self,
+        req: Request<gcc_proto::notification::ListNotificationsRequest>,
+    ) -> Result<Response<gcc_proto::notification::ListNotificationsResponse>, Status> {
+        self.notifications(req).await
     }
 
     type WatchRelationshipEventsStream = watch::EventStream;

@@ -2,6 +2,7 @@
 //! it writes, guarded by the state they were read in, and the events it records.
 
 use gcc_platform::TenantId;
+use gcc_platform::contact::EmailAddress;
 
 use super::customer::{Customer, DnsDomain};
 use super::invitation::{Invitation, InvitationState};
@@ -12,6 +13,9 @@ use super::relationship::{ActingPartner, Relationship};
 pub enum Event {
     /// `action` on the invitation, as it becomes.
     Invitation { action: &'static str },
+    /// R14: the partner asks the service to send the invitation's e-mail, as it stands,
+    /// to the customer at `to`.
+    InvitationEmail { to: EmailAddress },
     /// `action` on a relationship, addressed to its customer.
     Relationship { action: &'static str, relationship: Relationship },
     /// R17: a partner created a customer, which it manages at once.

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use gcc_platform::TenantId;
+use gcc_platform::contact::EmailAddress;
 use serde::{Deserialize, Serialize};
 
 use super::customer::DnsDomain;
@@ -38,6 +39,8 @@ impl InvitationState {
 pub struct NewInvitation {
     pub bound_tenant: Option<TenantId>,
     pub bound_domain: Option<DnsDomain>,
+    /// Where the partner is told when the customer accepts or ends the relationship.
+    pub notify_email: Option<EmailAddress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +62,9 @@ pub struct Invitation {
     pub customer: Option<TenantId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where the partner is told when the customer accepts or ends the relationship.
+    #[serde(default)]
+    pub notify_email: Option<EmailAddress>,
 }
 
 impl Invitation {
@@ -141,6 +147,7 @@ pub(super) mod tests {
             customer: None,
             created_at: now,
             updated_at: now,
+            notify_email: None,
         }
     }
 

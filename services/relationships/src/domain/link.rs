@@ -104,9 +104,39 @@ pub fn render(template: &str, url: &str) -> String {
     template.replace(LINK_PLACEHOLDER, url)
 }
 
+/// R14: a `mailto:` link (RFC 6068) that opens the e-mail in the partner's own mail
+/// program: subject and body percent-encoded, line breaks as CRLF.
+pub fn mailto_url(subject: &str, body: &str) -> String {
+    let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
+    format!("mailto:?subject={}&body={}", percent_encode(subject), percent_encode(&body))
+}
+
+/// Every byte but RFC 3986's unreserved characters as `%XX`.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r14_a_mailto_link_carries_the_subject_and_body_encoded() {
+        let url = mailto_url("Connect & order", "Hello,\nopen https://x.example/a?t=1 é");
+        assert_eq!(
+            url,
+            "mailto:?subject=Connect%20%26%20order\
+             &body=Hello%2C%0D%0Aopen%20https%3A%2F%2Fx.example%2Fa%3Ft%3D1%20%C3%A9"
+        );
+    }
 
     fn links() -> Links {
         Links::new(InvitationKey::new(vec![7; 32]).unwrap(), "https://gcc.example/invitations/accept").unwrap()

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use gcc_platform::TenantId;
+use gcc_platform::contact::EmailAddress;
 
 use super::customer::{CompanyProfile, Customer};
 use super::effects::{Effects, Event, InvitationChange};
@@ -28,15 +29,21 @@ pub enum Change {
         expire_at: DateTime<Utc>,
     },
     Revoke,
+    /// R14: the service sends the e-mail, as it stands, with the current link, to `to`.
+    SendEmail {
+        to: EmailAddress,
+    },
 }
 
 impl Change {
-    fn action(&self) -> &'static str {
-        match self {
+    fn event(&self) -> Event {
+        let action = match self {
             Self::UpdateEmail { .. } => "relationship_request.email_updated",
             Self::Resend { .. } => "relationship_request.resent",
             Self::Revoke => "relationship_request.revoked",
-        }
+            Self::SendEmail { to } => return Event::InvitationEmail { to: to.clone() },
+        };
+        Event::Invitation { action }
     }
 }
 
@@ -87,7 +94,7 @@ impl Invitation {
         if !self.is_pending(now) {
             return Err(Refusal::NotPending(self.state_at(now)));
         }
-        let action = change.action();
+        let event = change.event();
         let mut to = self.clone();
         let mut link = None;
         match change {
@@ -102,14 +109,11 @@ impl Invitation {
                 link = Some(token_hash(&links.token(&to.id, to.generation)));
             }
             Change::Revoke => to.state = InvitationState::Revoked,
+            // Nothing changes but the time: the write still proves it was pending.
+            Change::SendEmail { .. } => {}
         }
         to.updated_at = now;
-        Ok(Effects {
-            link,
-            invitation: Some(self.becomes(to)),
-            events: vec![Event::Invitation { action }],
-            ..Effects::default()
-        })
+        Ok(Effects { link, invitation: Some(self.becomes(to)), events: vec![event], ..Effects::default() })
     }
 
     fn becomes(&self, to: Invitation) -> InvitationChange {
@@ -258,6 +262,24 @@ mod tests {
         assert_eq!(inv.change(Change::Revoke, "", later).unwrap_err(), Refusal::NotPending(InvitationState::Expired));
         inv.state = InvitationState::Accepted;
         assert_eq!(inv.change(Change::Revoke, "", now).unwrap_err(), Refusal::NotPending(InvitationState::Accepted));
+    }
+
+    #[test]
+    fn r14_sending_the_email_names_the_address_and_needs_a_pending_invitation() {
+        let now = Utc::now();
+        let mut inv = invitation(now);
+        let to = EmailAddress::parse("it.admin@agency.example.gov").unwrap();
+        let later = now + Duration::minutes(5);
+        let effects = inv.change(Change::SendEmail { to: to.clone() }, "", later).unwrap();
+        assert_eq!(effects.events, [Event::InvitationEmail { to: to.clone() }]);
+        let sent = effects.invitation.unwrap();
+        // The text, link and state stay as they were; the guarded write proves it pending.
+        assert_eq!((sent.from, sent.from_generation), (InvitationState::Invited, inv.generation));
+        assert_eq!(sent.to, Invitation { updated_at: later, ..inv.clone() });
+        assert_eq!(effects.link, None);
+        inv.state = InvitationState::Revoked;
+        let refused = inv.change(Change::SendEmail { to }, "", now).unwrap_err();
+        assert_eq!(refused, Refusal::NotPending(InvitationState::Revoked));
     }
 
     #[test]

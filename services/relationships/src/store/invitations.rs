@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use gcc_platform::contact::EmailAddress;
 use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::names::RelationshipRequestName;
 use gcc_platform::paging::Page;
@@ -39,8 +40,8 @@ impl Store {
                 let i = invitation;
                 sqlx::query(
                     "INSERT INTO relationship_requests (id, partner_tenant, provider_tenant, bound_tenant, bound_domain, state, \
-                     generation, email_subject, email_body, expire_at, customer_tenant, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11)",
+                     generation, email_subject, email_body, expire_at, customer_tenant, created_at, updated_at, \
+                     notify_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $11, $12)",
                 )
                 .bind(&i.id)
                 .bind(i.partner.to_string())
@@ -53,6 +54,7 @@ impl Store {
                 .bind(&i.email_body)
                 .bind(to_micros(i.expire_at))
                 .bind(to_micros(now))
+                .bind(i.notify_email.as_ref().map(|e| e.as_str().to_owned()))
                 .execute(&mut *conn)
                 .await?;
                 insert_link(conn, &token_hash, &i.id, i.generation, now).await?;
@@ -202,6 +204,10 @@ fn invitation_from_row(row: &AnyRow) -> Result<Invitation> {
         .try_get::<Option<String>, _>("bound_domain")?
         .map(|d| DnsDomain::parse(&d).ok_or_else(|| corrupt("bound_domain")))
         .transpose()?;
+    let notify_email = row
+        .try_get::<Option<String>, _>("notify_email")?
+        .map(|e| EmailAddress::parse(&e).ok_or_else(|| corrupt("notify_email")))
+        .transpose()?;
     Ok(Invitation {
         id: row.try_get("id")?,
         partner: tenant(row, "partner_tenant")?,
@@ -216,5 +222,6 @@ fn invitation_from_row(row: &AnyRow) -> Result<Invitation> {
         customer: opt_tenant(row, "customer_tenant")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
+        notify_email,
     })
 }

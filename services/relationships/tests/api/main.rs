@@ -7,6 +7,7 @@ mod customers;
 mod helpers;
 mod idempotency;
 mod invitations;
+mod mail;
 mod replicas;
 mod revocation;
 mod runtime;

@@ -14,6 +14,9 @@ pub enum ServiceArg {
     /// customer-validation: customer validations' outcomes, to the submitting partner's
     /// contact.
     CustomerValidation,
+    /// relationships: invitations sent on the partner's request; acceptances and
+    /// relationships the customer ended, to the invitation's notify address.
+    Relationships,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -62,6 +65,10 @@ impl NotificationsCommand {
                     }
                     ServiceArg::CustomerValidation => {
                         let c = g.connect(&g.validation_endpoint)?.validation();
+                        read!(c.list_notifications(req))?
+                    }
+                    ServiceArg::Relationships => {
+                        let c = g.connect(&g.relationships_endpoint)?.relationships();
                         read!(c.list_notifications(req))?
                     }
                 };

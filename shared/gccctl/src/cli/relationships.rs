@@ -107,6 +107,9 @@ pub enum RelationshipCommand {
         /// Only a customer with this domain may accept.
         #[arg(long)]
         bound_domain: Option<String>,
+        /// Tell this address by e-mail when the customer accepts or ends the relationship.
+        #[arg(long)]
+        notify_email: Option<String>,
         /// Makes retries safe; a new one when not given.
         #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
@@ -136,6 +139,13 @@ pub enum RelationshipCommand {
     },
     /// Make a new link; the old one stops working.
     Resend { name: String },
+    /// Have the service send the e-mail, as it stands, with the current link, to the
+    /// customer (or send it yourself: `invite` prints the draft and a mailto: link).
+    SendEmail {
+        name: String,
+        #[arg(long)]
+        to: String,
+    },
     /// Withdraw an invitation.
     Revoke { name: String },
     /// Accept an invitation as the customer's admin (the token's tenant is the customer).
@@ -193,10 +203,11 @@ impl RelationshipCommand {
     pub async fn run(self, g: &Global) -> anyhow::Result<()> {
         let mut c = g.connect(&g.relationships_endpoint)?.relationships();
         let invitation = match self {
-            Self::Invite { bound_tenant, bound_domain, request_id } => {
+            Self::Invite { bound_tenant, bound_domain, notify_email, request_id } => {
                 let binding = pb::RelationshipRequest {
                     bound_customer_tenant_id: bound_tenant.map(|t| t.to_string()).unwrap_or_default(),
                     bound_domain: bound_domain.unwrap_or_default(),
+                    notify_email: notify_email.unwrap_or_default(),
                     ..Default::default()
                 };
                 let req = pb::CreateRelationshipRequestRequest { relationship_request: Some(binding), request_id };
@@ -233,6 +244,14 @@ impl RelationshipCommand {
                 name,
                 request_id: gcc_client::retry::new_request_id()
             }))?,
+            Self::SendEmail { name, to } => {
+                let request_id = gcc_client::retry::new_request_id();
+                mutate!(c.send_relationship_request_email(pb::SendRelationshipRequestEmailRequest {
+                    name,
+                    to,
+                    request_id
+                }))?
+            }
             Self::Revoke { name } => mutate!(c.revoke_relationship_request(pb::RevokeRelationshipRequestRequest {
                 name,
                 request_id: gcc_client::retry::new_request_id()
