@@ -341,7 +341,7 @@ async fn r1a_a_former_provider_stops_managing_its_ex_resellers_customers() {
         request_id: String::new(),
     };
     let l = s.partners().create_reseller_link(authed(ask, &admin(reseller))).await.unwrap().into_inner();
-    let approve = ppb::ApproveResellerLinkRequest { name: l.name, request_id: String::new() };
+    let approve = ppb::ApproveResellerLinkRequest { name: l.name, ..Default::default() };
     s.partners().approve_reseller_link(authed(approve, &admin(new))).await.unwrap();
     s.accept(customer, &token).await;
 

@@ -1,6 +1,9 @@
 //! The e-mail this service sends (R4, R5): the reviewers' decision or question to the
 //! validation's contact, the partner's answer to the review queue. Rendered from the
-//! templates in `templates/mail/` when the relay relays the event.
+//! templates in `templates/mail/` when the relay relays the event. Reseller links' e-mail
+//! (R1a) is in [`links`].
+
+mod links;
 
 use chrono::DateTime;
 use gcc_platform::mail::{Draft, MailArgs, Notifier, Template, field, id_of};
@@ -51,6 +54,9 @@ pub fn readable(rfc3339: &str) -> String {
 
 impl Notifier for Notices {
     fn notifications(&self, e: &OutboxEvent) -> Vec<Draft> {
+        if let Some(state) = e.topic.strip_prefix("gcc.partner.v1.reseller_link.") {
+            return links::notifications(self, e, state);
+        }
         let Some(kind) = e.topic.strip_prefix("gcc.partner.v1.partner_validation.") else {
             return Vec::new();
         };

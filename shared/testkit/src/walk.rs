@@ -161,7 +161,7 @@ pub async fn approve_link(
     let lookup = ppb::LookupTransactingPartnerRequest { tenant_id: reseller.to_string() };
     let t = partners.lookup_transacting_partner(authed(lookup, &admin(reseller))).await;
     let link = t.expect("look up the reseller's link").into_inner().reseller_link;
-    let approve = ppb::ApproveResellerLinkRequest { name: link, request_id: String::new() };
+    let approve = ppb::ApproveResellerLinkRequest { name: link, ..Default::default() };
     let l = partners.approve_reseller_link(authed(approve, &admin(provider))).await;
     l.expect("the provider approves the link").into_inner()
 }

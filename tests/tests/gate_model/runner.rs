@@ -124,7 +124,7 @@ impl Sut {
         let name = w.links[l].clone();
         let mut partners = self.partners.clone();
         let (link, want) = if approve {
-            let req = ppb::ApproveResellerLinkRequest { name, request_id: String::new() };
+            let req = ppb::ApproveResellerLinkRequest { name, ..Default::default() };
             (partners.approve_reseller_link(authed(req, &token)).await?, ppb::reseller_link::State::Active)
         } else {
             let req = ppb::EndResellerLinkRequest {

@@ -219,6 +219,16 @@ fn side_to(s: Option<Side>) -> pb::reseller_link::Side {
     }
 }
 
+/// An optional e-mail address: empty is none; anything else must be an address.
+pub fn optional_email(field: &str, s: &str) -> Result<Option<ContactEmail>, Problem> {
+    match s.trim() {
+        "" => Ok(None),
+        s => ContactEmail::parse(s)
+            .map(Some)
+            .ok_or_else(|| Problem::invalid_field(field, "EMAIL_INVALID", "not an e-mail address")),
+    }
+}
+
 pub fn link(l: &ResellerLink) -> pb::ResellerLink {
     pb::ResellerLink {
         name: link_name(&l.id),
@@ -232,5 +242,7 @@ pub fn link(l: &ResellerLink) -> pb::ResellerLink {
         activate_time: l.activated_at.map(to_timestamp),
         end_time: l.ended_at.map(to_timestamp),
         update_time: Some(to_timestamp(l.updated_at)),
+        provider_contact_email: l.provider_contact.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
+        reseller_contact_email: l.reseller_contact.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
     }
 }

@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 
 use super::validations::check_len;
 use super::{ADMINS, PartnerApi, READERS, caller_of, convert};
-use crate::domain::{LinkMove, ResellerLink, Side};
+use crate::domain::{ContactEmail, LinkMove, ResellerLink, Side};
 use crate::error::{DOMAIN, PartnerError};
 use crate::store::NewLink;
 
@@ -53,8 +53,12 @@ impl PartnerApi {
                 (false, true) => Side::Reseller,
                 _ => return Err(PartnerError::CallerNotAParty),
             };
-            let (link, fresh) =
-                self.0.store.create_link(&caller, key.as_ref(), NewLink { provider, reseller, by }, self.now()).await?;
+            let provider_contact =
+                convert::optional_email("reseller_link.provider_contact_email", &l.provider_contact_email)?;
+            let reseller_contact =
+                convert::optional_email("reseller_link.reseller_contact_email", &l.reseller_contact_email)?;
+            let new = NewLink { provider, reseller, by, provider_contact, reseller_contact };
+            let (link, fresh) = self.0.store.create_link(&caller, key.as_ref(), new, self.now()).await?;
             if fresh {
                 self.0.links.publish(link.clone());
             }
@@ -63,20 +67,25 @@ impl PartnerApi {
         .await
     }
 
-    /// Approve or end: `method` names the RPC for the idempotency record.
+    /// Approve or end (the RPC's name scopes the idempotency record); `contact` is the
+    /// approving side's address, when it gives one.
     pub(super) async fn move_link(
         &self,
         caller: &Caller,
-        method: &str,
         name: &str,
         body: &impl prost::Message,
         request_id: &str,
         m: LinkMove,
+        contact: Option<ContactEmail>,
     ) -> Result<pb::ResellerLink, PartnerError> {
         caller.require(ADMINS)?;
         let id = ResellerLinkName::parse("name", name)?.into_id();
+        let method = match m {
+            LinkMove::Approve => "ApproveResellerLink",
+            LinkMove::End { .. } => "EndResellerLink",
+        };
         let key = IdempotencyKey::new(caller.tenant.to_string(), method, request_id, body)?;
-        let (link, fresh) = self.0.store.move_link(caller, key.as_ref(), id, m, self.now()).await?;
+        let (link, fresh) = self.0.store.move_link(caller, key.as_ref(), id, m, contact, self.now()).await?;
         if fresh {
             self.0.links.publish(link.clone());
         }
@@ -90,12 +99,11 @@ impl PartnerApi {
         let caller = caller_of(&req)?;
         let mut body = req.into_inner();
         let (name, request_id) = (body.name.clone(), std::mem::take(&mut body.request_id));
-        self.run(
-            &caller,
-            "reseller_link.approve",
-            &name,
-            self.move_link(&caller, "ApproveResellerLink", &name, &body, &request_id, LinkMove::Approve),
-        )
+        self.run(&caller, "reseller_link.approve", &name, async {
+            let contact = convert::optional_email("contact_email", &body.contact_email)?;
+            let m = LinkMove::Approve;
+            self.move_link(&caller, &name, &body, &request_id, m, contact).await
+        })
         .await
     }
 
@@ -111,7 +119,8 @@ impl PartnerApi {
                 "" => None,
                 _ => Some(check_len("reason", &body.reason)?),
             };
-            self.move_link(&caller, "EndResellerLink", &name, &body, &request_id, LinkMove::End { reason }).await
+            let m = LinkMove::End { reason };
+            self.move_link(&caller, &name, &body, &request_id, m, None).await
         })
         .await
     }

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use gcc_platform::TenantId;
+use gcc_platform::contact::EmailAddress;
 use serde::{Deserialize, Serialize};
 
 use super::refusal::Refusal;
@@ -97,6 +98,12 @@ pub struct ResellerLink {
     pub activated_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Where the provider is told of the reseller's moves on the link.
+    #[serde(default)]
+    pub provider_contact: Option<EmailAddress>,
+    /// Where the reseller is told of the provider's moves on the link.
+    #[serde(default)]
+    pub reseller_contact: Option<EmailAddress>,
 }
 
 impl ResellerLink {
@@ -117,7 +124,28 @@ impl ResellerLink {
             activated_at: None,
             ended_at: None,
             updated_at: now,
+            provider_contact: None,
+            reseller_contact: None,
         }
+    }
+
+    /// The addresses the opening side gave: its own, and the other side's (where the
+    /// invitation or request is sent).
+    pub fn with_contacts(mut self, provider: Option<EmailAddress>, reseller: Option<EmailAddress>) -> Self {
+        self.provider_contact = provider;
+        self.reseller_contact = reseller;
+        self
+    }
+
+    /// A side's own address, given as it approves, replaces the one the other side gave.
+    pub fn with_contact_of(mut self, side: Side, contact: Option<EmailAddress>) -> Self {
+        if let Some(c) = contact {
+            match side {
+                Side::Provider => self.provider_contact = Some(c),
+                Side::Reseller => self.reseller_contact = Some(c),
+            }
+        }
+        self
     }
 
     /// The side `tenant` is on, if it is a party at all.
@@ -204,6 +232,19 @@ mod tests {
         assert_eq!(
             active.apply(&LinkMove::Approve, Side::Provider, Utc::now()),
             Err(Refusal::LinkNotAllowed { from: LinkState::Active })
+        );
+    }
+
+    #[test]
+    fn r1a_the_approving_side_may_replace_its_own_address_and_keeps_it_otherwise() {
+        let given = |s: &str| EmailAddress::parse(s);
+        let invited = link(Side::Provider).with_contacts(given("p@provider.example"), given("r@guess.example"));
+        let kept = invited.clone().with_contact_of(Side::Reseller, None);
+        assert_eq!(kept.reseller_contact, given("r@guess.example"));
+        let replaced = invited.with_contact_of(Side::Reseller, given("gcc@reseller.example"));
+        assert_eq!(
+            (replaced.provider_contact, replaced.reseller_contact),
+            (given("p@provider.example"), given("gcc@reseller.example"))
         );
     }
 

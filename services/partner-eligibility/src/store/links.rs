@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use gcc_platform::audit;
+use gcc_platform::contact::EmailAddress;
 use gcc_platform::db::{corrupt_column as corrupt, is_unique_violation, tenant_column as tenant};
 use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::names::{PartnerName, ResellerLinkName};
@@ -24,6 +25,9 @@ pub struct NewLink {
     pub provider: TenantId,
     pub reseller: TenantId,
     pub by: Side,
+    /// Where each side is told of the other's moves, as the opening side gave them.
+    pub provider_contact: Option<EmailAddress>,
+    pub reseller_contact: Option<EmailAddress>,
 }
 
 impl Store {
@@ -61,7 +65,8 @@ impl Store {
                     if let Some(open) = open_link(conn, new.reseller).await? {
                         return Err(PartnerError::LinkAlreadyOpen(open.id));
                     }
-                    let link = ResellerLink::open(new_id(), new.provider, new.reseller, new.by, now);
+                    let link = ResellerLink::open(new_id(), new.provider, new.reseller, new.by, now)
+                        .with_contacts(new.provider_contact, new.reseller_contact);
                     insert(conn, &link).await?;
                     record(conn, &caller, now, "reseller_link.create", &link).await?;
                     Ok(link)
@@ -71,7 +76,8 @@ impl Store {
         .await
     }
 
-    /// Approves or ends the link `id` on behalf of the caller's side.
+    /// Approves or ends the link `id` on behalf of the caller's side; `contact` is the
+    /// approving side's own address, when it gives one.
     #[tracing::instrument(name = "store.move_link", skip_all, fields(tenant = %caller.tenant, resource = %ResellerLinkName::new(id.as_str()), action = m.action()), err(level = "info"))]
     pub async fn move_link(
         &self,
@@ -79,6 +85,7 @@ impl Store {
         key: Option<&IdempotencyKey>,
         id: String,
         m: LinkMove,
+        contact: Option<EmailAddress>,
         now: DateTime<Utc>,
     ) -> Result<(ResellerLink, bool)> {
         let caller = caller.clone();
@@ -99,7 +106,7 @@ impl Store {
                     {
                         return Err(PartnerError::NotEnrolled);
                     }
-                    let next = link.apply(&m, side, now)?;
+                    let next = link.apply(&m, side, now)?.with_contact_of(side, contact);
                     persist_move(conn, &link, &next).await?;
                     record(conn, &caller, now, m.action(), &next).await?;
                     Ok(next)
@@ -194,8 +201,8 @@ async fn fetch_link(conn: &mut AnyConnection, id: &str) -> Result<Option<Reselle
 
 async fn insert(conn: &mut AnyConnection, l: &ResellerLink) -> Result<()> {
     let inserted = sqlx::query(
-        "INSERT INTO reseller_links (id, provider_tenant, reseller_tenant, state, opened_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO reseller_links (id, provider_tenant, reseller_tenant, state, opened_by, created_at, updated_at, \
+         provider_contact_email, reseller_contact_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&l.id)
     .bind(l.provider.to_string())
@@ -204,6 +211,8 @@ async fn insert(conn: &mut AnyConnection, l: &ResellerLink) -> Result<()> {
     .bind(l.opened_by.as_str())
     .bind(to_micros(l.created_at))
     .bind(to_micros(l.updated_at))
+    .bind(email(&l.provider_contact))
+    .bind(email(&l.reseller_contact))
     .execute(&mut *conn)
     .await;
     match inserted {
@@ -217,7 +226,7 @@ async fn insert(conn: &mut AnyConnection, l: &ResellerLink) -> Result<()> {
 async fn persist_move(conn: &mut AnyConnection, from: &ResellerLink, next: &ResellerLink) -> Result<()> {
     let moved = sqlx::query(
         "UPDATE reseller_links SET state = $1, ended_by = $2, end_reason = $3, activated_at = $4, ended_at = $5, \
-         updated_at = $6 WHERE id = $7 AND state = $8",
+         updated_at = $6, provider_contact_email = $9, reseller_contact_email = $10 WHERE id = $7 AND state = $8",
     )
     .bind(next.state.as_str())
     .bind(next.ended_by.map(Side::as_str))
@@ -227,6 +236,8 @@ async fn persist_move(conn: &mut AnyConnection, from: &ResellerLink, next: &Rese
     .bind(to_micros(next.updated_at))
     .bind(&next.id)
     .bind(from.state.as_str())
+    .bind(email(&next.provider_contact))
+    .bind(email(&next.reseller_contact))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -245,21 +256,36 @@ async fn record(
     l: &ResellerLink,
 ) -> Result<()> {
     let target = ResellerLinkName::new(l.id.clone()).to_string();
+    // The parties' names and addresses, for the e-mail the relay makes of the event.
     let detail = serde_json::json!({
         "provider": PartnerName::new(l.provider).to_string(),
         "reseller": PartnerName::new(l.reseller).to_string(),
         "state": l.state.as_str(),
         "opened_by": l.opened_by.as_str(),
         "ended_by": l.ended_by.map(Side::as_str),
+        "end_reason": l.end_reason,
+        "provider_name": fetch_partner(conn, l.provider).await?.map(|p| p.legal_name),
+        "reseller_name": fetch_partner(conn, l.reseller).await?.map(|p| p.legal_name),
+        "provider_contact_email": email(&l.provider_contact),
+        "reseller_contact_email": email(&l.reseller_contact),
     });
     let topic = format!("gcc.partner.v1.reseller_link.{}", l.state.as_str().to_ascii_lowercase());
     audit::record_change(conn, caller, to_micros(now), action, &target, &topic, detail).await?;
     Ok(())
 }
 
+fn email(e: &Option<EmailAddress>) -> Option<String> {
+    e.as_ref().map(|e| e.as_str().to_owned())
+}
+
 fn link_from_row(row: &AnyRow) -> Result<ResellerLink> {
     let side = |col: &str| -> Result<Option<Side>> {
         row.try_get::<Option<String>, _>(col)?.map(|s| Side::parse(&s).ok_or_else(|| corrupt(col).into())).transpose()
+    };
+    let contact = |col: &str| -> Result<Option<EmailAddress>> {
+        row.try_get::<Option<String>, _>(col)?
+            .map(|s| EmailAddress::parse(&s).ok_or_else(|| corrupt(col).into()))
+            .transpose()
     };
     Ok(ResellerLink {
         id: row.try_get("id")?,
@@ -273,5 +299,7 @@ fn link_from_row(row: &AnyRow) -> Result<ResellerLink> {
         activated_at: row.try_get::<Option<i64>, _>("activated_at")?.map(from_micros),
         ended_at: row.try_get::<Option<i64>, _>("ended_at")?.map(from_micros),
         updated_at: from_micros(row.try_get("updated_at")?),
+        provider_contact: contact("provider_contact_email")?,
+        reseller_contact: contact("reseller_contact_email")?,
     })
 }

@@ -35,7 +35,7 @@ async fn create(
 }
 
 async fn approve(app: &TestApp, caller: TenantId, name: &str) -> Result<pb::ResellerLink, tonic::Status> {
-    let req = pb::ApproveResellerLinkRequest { name: name.to_owned(), request_id: String::new() };
+    let req = pb::ApproveResellerLinkRequest { name: name.to_owned(), ..Default::default() };
     app.client().approve_reseller_link(authed(req, &admin(caller))).await.map(|r| r.into_inner())
 }
 

@@ -7,6 +7,7 @@ mod enrollment;
 mod helpers;
 mod idempotency;
 mod identity;
+mod link_mail;
 mod links;
 mod lists;
 mod mail;

@@ -23,6 +23,12 @@ pub enum LinkCommand {
     Invite {
         #[arg(value_parser = parse_tenant)]
         reseller: TenantId,
+        /// Your address for e-mail about the link (its answer, its end).
+        #[arg(long, default_value = "")]
+        contact_email: String,
+        /// The reseller's address: where the invitation is sent.
+        #[arg(long, default_value = "")]
+        reseller_email: String,
         /// Makes retries safe; a new one when not given.
         #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
@@ -31,12 +37,23 @@ pub enum LinkCommand {
     Request {
         #[arg(value_parser = parse_tenant)]
         provider: TenantId,
+        /// Your address for e-mail about the link (its answer, its end).
+        #[arg(long, default_value = "")]
+        contact_email: String,
+        /// The provider's address: where the request is sent.
+        #[arg(long, default_value = "")]
+        provider_email: String,
         /// Makes retries safe; a new one when not given.
         #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
         request_id: String,
     },
     /// The side the link waits for agrees (`resellerLinks/…`).
-    Approve { name: String },
+    Approve {
+        name: String,
+        /// Your address for e-mail about the link, replacing the one the other side gave.
+        #[arg(long, default_value = "")]
+        contact_email: String,
+    },
     /// Either side ends the link, or declines a pending one.
     End {
         name: String,
@@ -63,26 +80,33 @@ impl LinkCommand {
         let mut c = g.connect(&g.partner_endpoint)?.partner();
         let me = || super::partner::token_tenant(g);
         let link = match self {
-            Self::Invite { reseller, request_id } => {
+            Self::Invite { reseller, contact_email, reseller_email, request_id } => {
                 let l = pb::ResellerLink {
                     provider: format!("partners/{}", me()?),
                     reseller: format!("partners/{reseller}"),
+                    provider_contact_email: contact_email,
+                    reseller_contact_email: reseller_email,
                     ..Default::default()
                 };
                 mutate!(c.create_reseller_link(pb::CreateResellerLinkRequest { reseller_link: Some(l), request_id }))?
             }
-            Self::Request { provider, request_id } => {
+            Self::Request { provider, contact_email, provider_email, request_id } => {
                 let l = pb::ResellerLink {
                     provider: format!("partners/{provider}"),
                     reseller: format!("partners/{}", me()?),
+                    provider_contact_email: provider_email,
+                    reseller_contact_email: contact_email,
                     ..Default::default()
                 };
                 mutate!(c.create_reseller_link(pb::CreateResellerLinkRequest { reseller_link: Some(l), request_id }))?
             }
-            Self::Approve { name } => mutate!(c.approve_reseller_link(pb::ApproveResellerLinkRequest {
-                name,
-                request_id: gcc_client::retry::new_request_id()
-            }))?,
+            Self::Approve { name, contact_email } => {
+                mutate!(c.approve_reseller_link(pb::ApproveResellerLinkRequest {
+                    name,
+                    request_id: gcc_client::retry::new_request_id(),
+                    contact_email
+                }))?
+            }
             Self::End { name, reason } => mutate!(c.end_reseller_link(pb::EndResellerLinkRequest {
                 name,
                 reason,

@@ -9,7 +9,7 @@ use crate::output::print;
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum ServiceArg {
     /// partner-eligibility: partner validations' decisions, questions and answers, the
-    /// reviewers' overdue digest.
+    /// reviewers' overdue digest, reseller links' invitations, requests, answers and ends.
     Partner,
     /// customer-validation: customer validations' outcomes, to the submitting partner's
     /// contact.

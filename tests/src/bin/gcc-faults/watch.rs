@@ -129,7 +129,7 @@ pub async fn across_replicas(cluster: &Cluster) -> anyhow::Result<Row> {
     t.expect("reseller link", &mut links, ppb::reseller_link::State::Requested as i32, link_state, Instant::now())
         .await;
     t.changes -= 1;
-    let approve = ppb::ApproveResellerLinkRequest { name: link.clone(), request_id: String::new() };
+    let approve = ppb::ApproveResellerLinkRequest { name: link.clone(), ..Default::default() };
     through_b.partners().approve_reseller_link(authed(approve, &admin(provider))).await?;
     t.expect("reseller link", &mut links, ppb::reseller_link::State::Active as i32, link_state, Instant::now()).await;
     let end = ppb::EndResellerLinkRequest { name: link, reason: String::new(), request_id: String::new() };
