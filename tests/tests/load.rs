@@ -357,3 +357,19 @@ async fn the_loadtest_configs_call_methods_the_servers_reflect() {
     let unknown: Vec<&String> = used.iter().filter(|m| !served.contains(*m)).collect();
     assert!(unknown.is_empty(), "deploy/loadtest calls methods no server offers: {unknown:?}");
 }
+
+/// `bench` is the closed loop that `gcc-bench` was: each row beside the bare RPC of the
+/// same run, and its ratio.
+#[test]
+fn the_closed_loop_bench_prints_each_row_beside_the_bare_rpc() {
+    let out = gcc_load(&["bench", "gate", "--warmup", "0s", "--duration", "1s", "--in-flight", "2"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("gcc-load bench: "), "{text}");
+    let row = text.lines().find(|l| l.starts_with("| 2 |")).expect("the row at 2 in flight");
+    // | in flight | bare/s | bare p99 | calls/s | p50 | p99 | p99.9 | errors | calls ÷ bare |
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert_eq!(cells[8], "0", "no errors: {row}");
+    let (calls, ratio): (f64, f64) = (cells[4].parse().unwrap(), cells[9].parse().unwrap());
+    assert!(calls > 0.0 && ratio > 0.0 && ratio < 1.5, "{row}");
+}

@@ -44,8 +44,8 @@ impl Service {
         }
     }
 
-    /// Its port after the first one (50051 partner-eligibility, 50052 customer-validation,
-    /// 50053 relationships, 50054 ordering), as the README's table numbers them.
+    /// Its port after the first (50051 partner-eligibility, then customer-validation,
+    /// relationships, ordering), as the README numbers them.
     fn port_offset(self) -> u16 {
         match self {
             Service::Partner => 0,
@@ -82,6 +82,7 @@ pub struct StackBuilder {
     databases: [Option<String>; 4],
     flags: [Vec<String>; 4],
     metrics: bool,
+    wanted: [bool; 4],
 }
 
 impl StackBuilder {
@@ -95,6 +96,7 @@ impl StackBuilder {
             databases: Default::default(),
             flags: Default::default(),
             metrics: false,
+            wanted: [true; 4],
         }
     }
 
@@ -126,6 +128,13 @@ impl StackBuilder {
     /// Flags for one service's command line (added to those given before).
     pub fn flags<S: Into<String>>(mut self, service: Service, flags: impl IntoIterator<Item = S>) -> Self {
         self.flags[service as usize].extend(flags.into_iter().map(Into::into));
+        self
+    }
+
+    /// Starts only `services` (with their dependencies' endpoints given by flag when one
+    /// of those is left out).
+    pub fn only(mut self, services: &[Service]) -> Self {
+        self.wanted = Service::ALL.map(|s| services.contains(&s));
         self
     }
 
@@ -191,49 +200,36 @@ impl StackBuilder {
             .with_context(|| format!("{}: cannot listen on {addr} (is another stack running?)", service.name()))
     }
 
-    /// Starts the four services, each after those it calls.
+    /// Starts the services (all four, or those [`StackBuilder::only`] names), each after
+    /// those it calls.
     pub async fn start(self) -> anyhow::Result<Stack> {
         let mut addrs = Addrs([SocketAddr::from(([127, 0, 0, 1], 0)); 4]);
-        let (clock, verifier) = (self.clock.clone(), self.verifier.clone());
-        let started = |what: &str| format!("{what} did not start");
-
-        let cfg = self.config::<partner_eligibility::Config>(Service::Partner, &addrs)?;
-        let partner =
-            partner_eligibility::build(&cfg, self.listen(Service::Partner).await?, clock.clone(), verifier.clone())
-                .await
-                .with_context(|| started(Service::Partner.name()))?;
-        addrs.0[Service::Partner as usize] = partner.local_addr();
-
-        let cfg = self.config::<relationships::Config>(Service::Relationships, &addrs)?;
-        let listener = self.listen(Service::Relationships).await?;
-        let relationships = relationships::build(&cfg, listener, clock.clone(), verifier.clone())
-            .await
-            .with_context(|| started(Service::Relationships.name()))?;
-        addrs.0[Service::Relationships as usize] = relationships.local_addr();
-
-        let cfg = self.config::<customer_validation::Config>(Service::Validation, &addrs)?;
-        let listener = self.listen(Service::Validation).await?;
-        let validation = customer_validation::build(&cfg, listener, clock.clone(), verifier.clone())
-            .await
-            .with_context(|| started(Service::Validation.name()))?;
-        addrs.0[Service::Validation as usize] = validation.local_addr();
-
-        let cfg = self.config::<ordering::Config>(Service::Ordering, &addrs)?;
-        let listener = self.listen(Service::Ordering).await?;
-        let ordering = ordering::build(&cfg, listener, clock, verifier)
-            .await
-            .with_context(|| started(Service::Ordering.name()))?;
-        addrs.0[Service::Ordering as usize] = ordering.local_addr();
-
-        Ok(Stack {
-            partner: Some(partner),
-            relationships: Some(relationships),
-            validation: Some(validation),
-            ordering: Some(ordering),
-            addrs,
-        })
+        let partner = start_one!(self, Service::Partner, partner_eligibility, addrs);
+        let relationships = start_one!(self, Service::Relationships, relationships, addrs);
+        let validation = start_one!(self, Service::Validation, customer_validation, addrs);
+        let ordering = start_one!(self, Service::Ordering, ordering, addrs);
+        Ok(Stack { partner, relationships, validation, ordering, addrs })
     }
 }
+
+/// Starts one service of the builder when it is wanted, and notes its address for those
+/// that call it.
+macro_rules! start_one {
+    ($builder:ident, $service:expr, $krate:ident, $addrs:ident) => {
+        if $builder.wanted[$service as usize] {
+            let cfg = $builder.config::<$krate::Config>($service, &$addrs)?;
+            let listener = $builder.listen($service).await?;
+            let app = $krate::build(&cfg, listener, $builder.clock.clone(), $builder.verifier.clone())
+                .await
+                .with_context(|| format!("{} did not start", $service.name()))?;
+            $addrs.0[$service as usize] = app.local_addr();
+            Some(app)
+        } else {
+            None
+        }
+    };
+}
+use start_one;
 
 /// Where each service listens.
 #[derive(Debug, Clone, Copy)]
@@ -245,8 +241,7 @@ impl Addrs {
     }
 }
 
-/// The four services, running. A test may stop one (`take()` it and shut it down) to see
-/// what its callers do.
+/// The four services, running; a test may `take()` one and shut it down.
 pub struct Stack {
     pub partner: Option<partner_eligibility::Application>,
     pub relationships: Option<relationships::Application>,

@@ -22,7 +22,7 @@ use gcc_platform::config::ServerArgs;
 use gcc_platform::runtime::shutdown_signal;
 use gcc_platform::telemetry;
 
-use crate::{Service, StackBuilder};
+use crate::{Service, Stack, StackBuilder};
 
 pub const DEV_KEY_FILE: &str = "dev-jwt-hs256.key";
 pub const INVITATION_KEY_FILE: &str = "invitation-hmac.key";
@@ -103,7 +103,14 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
     let verifier = config.server.auth.verifier().await?;
     let stack = builder(&config, verifier).start().await?;
 
-    // With TLS, the services call each other over https://, trusting --dependency-ca-file.
+    print_endpoints(&config, &stack, dev_mode, metrics.as_ref().map(|m| m.local_addr()));
+    shutdown_signal().await;
+    stack.shutdown().await
+}
+
+/// What runs where, and in development mode how to get a token.
+fn print_endpoints(config: &StackConfig, stack: &Stack, dev_mode: bool, metrics: Option<SocketAddr>) {
+    // With --tls-cert every service serves (and calls the others over) https://.
     let scheme = if config.server.tls.tls_cert.is_some() { "https" } else { "http" };
     println!("gcc-stack is serving:");
     for service in Service::ALL {
@@ -117,13 +124,10 @@ pub async fn run(mut config: StackConfig) -> anyhow::Result<()> {
             config.server.auth.reviewer_tenants[0]
         );
     }
-    if let Some(m) = &metrics {
-        println!("  {:<22} {:<22} http://{}/metrics", "metrics", "(all four)", m.local_addr());
+    if let Some(m) = metrics {
+        println!("  {:<22} {:<22} http://{m}/metrics", "metrics", "(all four)");
     }
     println!("\nStop with ctrl-c.");
-
-    shutdown_signal().await;
-    stack.shutdown().await
 }
 
 /// The set as the command line configures it: the shared server settings, a SQLite file

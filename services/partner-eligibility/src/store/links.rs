@@ -6,15 +6,15 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use gcc_platform::audit;
 use gcc_platform::contact::EmailAddress;
-use gcc_platform::db::{corrupt_column as corrupt, is_unique_violation, tenant_column as tenant};
+use gcc_platform::db::is_unique_violation;
 use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::names::{PartnerName, ResellerLinkName};
 use gcc_platform::paging::{self, Page};
-use gcc_platform::time::{from_micros, to_micros};
+use gcc_platform::time::to_micros;
 use gcc_platform::{Caller, TenantId, ids::new_id};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, AssertSqlSafe};
 
+use super::link_rows::{email, link_from_row};
 use super::{Result, Store, fetch_partner};
 use crate::domain::{LinkMove, LinkState, PartnerType, Refusal, ResellerLink, Side};
 use crate::error::PartnerError;
@@ -272,34 +272,4 @@ async fn record(
     let topic = format!("gcc.partner.v1.reseller_link.{}", l.state.as_str().to_ascii_lowercase());
     audit::record_change(conn, caller, to_micros(now), action, &target, &topic, detail).await?;
     Ok(())
-}
-
-fn email(e: &Option<EmailAddress>) -> Option<String> {
-    e.as_ref().map(|e| e.as_str().to_owned())
-}
-
-fn link_from_row(row: &AnyRow) -> Result<ResellerLink> {
-    let side = |col: &str| -> Result<Option<Side>> {
-        row.try_get::<Option<String>, _>(col)?.map(|s| Side::parse(&s).ok_or_else(|| corrupt(col).into())).transpose()
-    };
-    let contact = |col: &str| -> Result<Option<EmailAddress>> {
-        row.try_get::<Option<String>, _>(col)?
-            .map(|s| EmailAddress::parse(&s).ok_or_else(|| corrupt(col).into()))
-            .transpose()
-    };
-    Ok(ResellerLink {
-        id: row.try_get("id")?,
-        provider: tenant(row, "provider_tenant")?,
-        reseller: tenant(row, "reseller_tenant")?,
-        state: LinkState::parse(&row.try_get::<String, _>("state")?).ok_or_else(|| corrupt("state"))?,
-        opened_by: side("opened_by")?.ok_or_else(|| corrupt("opened_by"))?,
-        ended_by: side("ended_by")?,
-        end_reason: row.try_get("end_reason")?,
-        created_at: from_micros(row.try_get("created_at")?),
-        activated_at: row.try_get::<Option<i64>, _>("activated_at")?.map(from_micros),
-        ended_at: row.try_get::<Option<i64>, _>("ended_at")?.map(from_micros),
-        updated_at: from_micros(row.try_get("updated_at")?),
-        provider_contact: contact("provider_contact_email")?,
-        reseller_contact: contact("reseller_contact_email")?,
-    })
 }

@@ -53,6 +53,7 @@ macro_rules! select_partners {
 }
 
 // After the macro, which the modules use.
+mod link_rows;
 mod links;
 mod partners;
 mod validations;

@@ -1,5 +1,6 @@
-//! Spawns partner-eligibility and relationships on 127.0.0.1:0, each with a fresh
-//! database, sharing a manual clock; enrolls partners through partner-eligibility.
+//! Spawns relationships on 127.0.0.1:0 with a fresh database, beside partner-eligibility
+//! (both started by the stack's builder, on one manual clock) or without it; enrolls
+//! partners through partner-eligibility.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilitySe
 use gcc_proto::partner::{self as ppb};
 use gcc_proto::relationships as pb;
 use gcc_proto::relationships::relationships_service_client::RelationshipsServiceClient;
+use gcc_stack::{Service, StackBuilder};
 use gcc_testkit::walk::enrollment;
 pub use gcc_testkit::walk::{admin, company_profile as profile, token_of};
 use gcc_testkit::{TestDb, authed, channel, listener, manual_clock, token, verifier};
@@ -36,28 +38,31 @@ impl TestApp {
         Self::spawn_with(&[]).await
     }
 
-    /// With partner-eligibility beside it and `extra` flags.
+    /// With partner-eligibility beside it (started together by the stack's builder) and
+    /// `extra` flags.
     pub async fn spawn_with(extra: &[&str]) -> Self {
         let clock = manual_clock();
-        let partner_db = TestDb::fresh().await;
-        let config = partner_eligibility::Config::try_parse_from([
-            "partner-eligibility",
-            "--database-url",
-            &partner_db.url,
-            "--reviewer-tenants",
-            gcc_testkit::REVIEWER_TENANT,
-        ])
-        .expect("partner-eligibility config");
-        let partner_app = partner_eligibility::build(&config, listener().await, Arc::new(clock.clone()), verifier())
+        let (partner_db, db, key_dir) =
+            (TestDb::fresh().await, TestDb::fresh().await, tempfile::tempdir().expect("dir"));
+        let key_file = invitation_key(&key_dir);
+        let mut set = StackBuilder::new(verifier())
+            .only(&[Service::Partner, Service::Relationships])
+            .clock(Arc::new(clock.clone()))
+            .database(Service::Partner, partner_db.url.clone())
+            .flags(Service::Partner, ["--reviewer-tenants", gcc_testkit::REVIEWER_TENANT])
+            .database(Service::Relationships, db.url.clone())
+            .flags(Service::Relationships, ["--invitation-key-file", &key_file])
+            .flags(Service::Relationships, extra.iter().copied())
+            .start()
             .await
-            .expect("partner-eligibility starts");
-        let endpoint = format!("http://{}", partner_app.local_addr());
-        let partners = PartnerEligibilityServiceClient::new(channel(partner_app.local_addr()).await);
-        let mut app = Self::start(clock, &endpoint, extra).await;
-        app.partners = Some(partners);
-        app._partner_app = Some(partner_app);
-        app._dbs.push(partner_db);
-        app
+            .expect("partner-eligibility and relationships start");
+        let endpoint = format!("http://{}", set.addr(Service::Partner));
+        let app = set.relationships.take().expect("relationships runs");
+        let mut test = Self::assemble(app, db, clock, &endpoint, key_dir).await;
+        test.partners = Some(PartnerEligibilityServiceClient::new(channel(set.addr(Service::Partner)).await));
+        test._partner_app = set.partner.take();
+        test._dbs.push(partner_db);
+        test
     }
 
     /// With partner-eligibility unreachable: its endpoint is a local port nobody listens on.
@@ -83,9 +88,7 @@ impl TestApp {
 
     async fn start_on(db: TestDb, clock: ManualClock, partner_endpoint: &str, extra: &[&str]) -> Self {
         let key_dir = tempfile::tempdir().expect("temp dir");
-        let key_file = key_dir.path().join("invitation.key");
-        std::fs::write(&key_file, format!("{}\n", "k".repeat(48))).expect("write key");
-        let key_file = key_file.display().to_string();
+        let key_file = invitation_key(&key_dir);
         let mut args = vec![
             "relationships",
             "--database-url",
@@ -100,6 +103,16 @@ impl TestApp {
         let app = relationships::build(&config, listener().await, Arc::new(clock.clone()), verifier())
             .await
             .expect("relationships starts");
+        Self::assemble(app, db, clock, partner_endpoint, key_dir).await
+    }
+
+    async fn assemble(
+        app: Application,
+        db: TestDb,
+        clock: ManualClock,
+        partner_endpoint: &str,
+        key_dir: tempfile::TempDir,
+    ) -> Self {
         let client = RelationshipsServiceClient::new(channel(app.local_addr()).await);
         Self {
             client,
@@ -207,6 +220,13 @@ impl TestApp {
             pb::CheckCustomerManagementRequest { customer: format!("customers/{customer}"), partner: String::new() };
         self.client().check_customer_management(authed(req, &sales(partner))).await.expect("check").into_inner()
     }
+}
+
+/// The invitation-link key, in a file of `dir`.
+fn invitation_key(dir: &tempfile::TempDir) -> String {
+    let key_file = dir.path().join("invitation.key");
+    std::fs::write(&key_file, format!("{}\n", "k".repeat(48))).expect("write key");
+    key_file.display().to_string()
 }
 
 pub fn sales(tenant: TenantId) -> String {

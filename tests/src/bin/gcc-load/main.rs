@@ -7,6 +7,7 @@
 //!     cargo run --release -p gcc-e2e --bin gcc-load -- run --mix checkout --rate 300 --duration 20s
 //!     cargo run --release -p gcc-e2e --bin gcc-load -- seed --partners 1000 --customers 100000 --orders 1000000
 //!     cargo run --release -p gcc-e2e --bin gcc-load -- knee --journey order-gcc --p99 50ms
+//!     cargo run --release -p gcc-e2e --bin gcc-load -- bench all        # the closed loop
 //!
 //! Without `--endpoints` it starts the four services in this process (SQLite, or a
 //! PostgreSQL server with `--postgres`), seeds them and drives them over loopback TCP.
@@ -19,6 +20,7 @@ use std::time::Duration;
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use gcc_platform::config::parse_duration;
 
+mod bench;
 mod engine;
 mod html;
 mod knee;
@@ -51,6 +53,10 @@ enum Command {
     /// Steps a journey's arrival rate up and reports the knee (the highest rate holding
     /// p99 under a bound with no errors) beside the bare health check's knee.
     Knee(knee::KneeArgs),
+    /// Closed loop (what `gcc-bench` was): the gate and orders at 1, 16 and 64 requests in
+    /// flight, each beside the bare health check of the same run (`all`, `gate`,
+    /// `orders`, `flood`, `metrics`).
+    Bench(bench::Args),
 }
 
 /// Where the load goes, and how tokens are minted for it.
@@ -205,6 +211,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Seed(args) => seed_only(args),
         Command::Knee(args) => knee::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Bench(args) => bench::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -1,13 +1,13 @@
-//! `gcc-bench`: drives the eligibility gate (`CheckEligibility`) and order placement
+//! `gcc-load bench`, the closed-loop mode: drives the eligibility gate (`CheckEligibility`) and order placement
 //! (`PlaceOrder` through the gate) over TCP with a closed-loop concurrent client on this
 //! machine, and prints throughput and latency at several levels of concurrency. Every
 //! figure comes with a bare RPC (a health check on the same server) measured by the same
 //! client in the same run; the ratio is what to compare from one run to the next.
 //!
-//!     cargo run --release -p gcc-e2e --bin gcc-bench -- all
-//!     cargo run --release -p gcc-e2e --bin gcc-bench -- flood
-//!     cargo run --release -p gcc-e2e --bin gcc-bench -- metrics
-//!     cargo run --release -p gcc-e2e --bin gcc-bench -- gate --postgres postgres://postgres@127.0.0.1:5432/postgres
+//!     cargo run --release -p gcc-e2e --bin gcc-load -- bench all
+//!     cargo run --release -p gcc-e2e --bin gcc-load -- bench flood
+//!     cargo run --release -p gcc-e2e --bin gcc-load -- bench metrics
+//!     cargo run --release -p gcc-e2e --bin gcc-load -- bench gate --postgres postgres://postgres@127.0.0.1:5432/postgres
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use gcc_e2e::steps::{admin, order};
 use gcc_e2e::{Options, Stack};
 use gcc_platform::config::parse_duration;
@@ -25,9 +24,6 @@ use hdrhistogram::Histogram;
 use tonic::transport::Channel;
 
 mod flood;
-
-// The servers' allocator, so that the figures are theirs.
-gcc_platform::server_allocator!();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum What {
@@ -40,9 +36,10 @@ enum What {
     All,
 }
 
-#[derive(Debug, Parser)]
-#[command(name = "gcc-bench", about = "Throughput and latency of the gate and of order placement over TCP")]
-struct Args {
+/// Closed loop: throughput and latency of the gate and of order placement at fixed
+/// numbers of requests in flight, each beside a bare RPC measured in the same run.
+#[derive(Debug, clap::Args)]
+pub struct Args {
     #[arg(value_enum, default_value = "all")]
     what: What,
     /// Run on this PostgreSQL server (a database per service is created); SQLite otherwise.
@@ -86,8 +83,7 @@ impl Run {
     }
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+pub fn run(args: Args) -> anyhow::Result<()> {
     let servers =
         tokio::runtime::Builder::new_multi_thread().worker_threads(args.server_threads).enable_all().build()?;
     let client =
@@ -106,7 +102,7 @@ fn main() -> anyhow::Result<()> {
     let stack = Arc::new(stack);
     let backend = if args.postgres.is_some() { "PostgreSQL" } else { "SQLite" };
     println!(
-        "gcc-bench: {backend}, {} server + {} client worker threads, {} connections, warm-up {:?}, measured {:?} per run",
+        "gcc-load bench: {backend}, {} server + {} client worker threads, {} connections, warm-up {:?}, measured {:?} per run",
         args.server_threads, args.client_threads, args.connections, args.warmup, args.duration
     );
 
