@@ -113,7 +113,10 @@ fn print_endpoints(config: &StackConfig, stack: &Stack, dev_mode: bool, metrics:
     // With --tls-cert every service serves (and calls the others over) https://.
     let scheme = if config.server.tls.tls_cert.is_some() { "https" } else { "http" };
     println!("gcc-stack is serving:");
-    for service in Service::ALL {
+    // In the order of their ports.
+    let mut services = Service::ALL;
+    services.sort_by_key(|s| stack.addr(*s).port());
+    for service in services {
         println!("  {:<22} {:<22} {scheme}://{}", service.name(), service.package(), stack.addr(service));
     }
     if dev_mode {
