@@ -43,6 +43,12 @@ pub struct Submission {
     /// An existing customer this validation is for.
     #[arg(long, value_parser = parse_tenant)]
     customer: Option<TenantId>,
+    /// Where the outcome is e-mailed (the submitting partner's contact).
+    #[arg(long, default_value = "")]
+    partner_contact_email: String,
+    /// The transacting partner's contact, copied when an indirect provider transacts.
+    #[arg(long, default_value = "")]
+    transacting_partner_contact_email: String,
     /// Makes retries safe; a new one when not given.
     #[arg(long, default_value_t = gcc_client::retry::new_request_id(), hide_default_value = true)]
     request_id: String,
@@ -225,6 +231,8 @@ fn submission(s: Submission) -> pb::SubmitCustomerValidationRequest {
             }),
             eligibility: Some(pb::CustomerEligibility { basis: Some(basis), us_presence: s.us_presence }),
             customer: s.customer.map(|t| format!("customers/{t}")).unwrap_or_default(),
+            partner_contact_email: s.partner_contact_email,
+            transacting_partner_contact_email: s.transacting_partner_contact_email,
             ..Default::default()
         }),
         request_id: s.request_id,

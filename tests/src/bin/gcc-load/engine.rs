@@ -146,6 +146,9 @@ pub fn parse_stages(spec: &str) -> anyhow::Result<Vec<(Duration, f64, f64)>> {
     Ok(stages)
 }
 
+/// The resolution of Tokio's timer.
+const TIMER_TICK: Duration = Duration::from_millis(1);
+
 /// The intended send times of an open-loop schedule, from its start. On a flat stage
 /// (or at 1,000/s and more) one gap is 1 / rate; on a ramp slower than that, arrivals
 /// come where the rate integrated over 1 ms steps reaches the next whole journey.
@@ -346,8 +349,15 @@ pub async fn run(
             let mut rng = StdRng::seed_from_u64(args.mix_seed);
             let mut n: u64 = 0;
             for offset in Arrivals::new(schedule) {
-                let intended = start + offset;
-                tokio::time::sleep_until(intended.into()).await;
+                // Tokio's timer fires on the first 1 ms tick at or after its deadline, so
+                // a journey woken at its intended time would go out up to 1 ms late and
+                // charge the servers for the client's clock. Wake a tick early instead, and
+                // time the journey from the earlier of its intended time and its real
+                // send: late sends still count against the servers (coordinated
+                // omission), early ones are timed from when they left.
+                let due = start + offset;
+                tokio::time::sleep_until(due.checked_sub(TIMER_TICK).unwrap_or(due).max(start).into()).await;
+                let intended = due.min(Instant::now());
                 while tasks.try_join_next().is_some() {}
                 let journey = mix.pick(&mut rng);
                 n += 1;
