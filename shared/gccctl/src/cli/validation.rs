@@ -11,6 +11,8 @@ use crate::output::print;
 
 mod args;
 pub use args::{DataArg, EntityArg, FamilyArg, StateArg};
+#[cfg(test)]
+mod tests;
 
 #[derive(Debug, clap::Args)]
 pub struct Submission {

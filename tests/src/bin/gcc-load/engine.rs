@@ -352,9 +352,9 @@ pub async fn run(
                 // Tokio's timer fires on the first 1 ms tick at or after its deadline, so
                 // a journey woken at its intended time would go out up to 1 ms late and
                 // charge the servers for the client's clock. Wake a tick early instead, and
-                // time the journey from the earlier of its intended time and its real
-                // send: late sends still count against the servers (coordinated
-                // omission), early ones are timed from when they left.
+                // time the journey from the earlier of its intended time and the wake-up
+                // (just before it is sent): late sends still count against the servers
+                // (coordinated omission), early ones from when the client took them up.
                 let due = start + offset;
                 tokio::time::sleep_until(due.checked_sub(TIMER_TICK).unwrap_or(due).max(start).into()).await;
                 let intended = due.min(Instant::now());
