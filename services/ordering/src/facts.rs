@@ -1,12 +1,17 @@
 //! Facts ordering reads from their owners before an order: whether the caller manages the
 //! customer (relationships) and the GCC verdict (customer-validation's gate). Calls
-//! forward the caller's token and what is left of its deadline, and are always fresh.
+//! forward the caller's token and what is left of its deadline. The verdict is asked for
+//! every GCC order. Management is read for every order too, unless
+//! `--management-cache-ttl` lets a positive answer be reused for that long (a revoked
+//! relationship can then be ordered for until it expires); a negative one is always read
+//! again.
 //! A fact that cannot be read is an error (UNAVAILABLE or DEADLINE_EXCEEDED), never a
 //! verdict: the gate fails closed.
 
 use std::time::{Duration, Instant};
 
 use gcc_client::{Connection, dependency_problem, retry_read_until, with_deadline};
+use gcc_platform::cache::TtlCache;
 use gcc_platform::names::{CustomerName, PartnerName};
 use gcc_platform::{Caller, Problem, TenantId};
 use gcc_proto::{relationships as rpb, validation as vpb};
@@ -15,20 +20,30 @@ use tonic::Code;
 use crate::domain::{Eligibility, Management, OfferFamily};
 
 const READ_ATTEMPTS: u32 = 3;
+/// Management answers kept at most; past it, expired ones are dropped, then all.
+const CACHED_MANAGEMENT: usize = 100_000;
 
 pub struct FactSource {
     validation: Connection,
     relationships: Connection,
+    /// Positive management answers by (caller's tenant, customer).
+    managed: TtlCache<(TenantId, TenantId), Management>,
 }
 
 impl FactSource {
-    pub fn new(validation: Connection, relationships: Connection) -> Self {
-        Self { validation, relationships }
+    /// `ttl` bounds how long a positive management answer is reused (zero: never).
+    pub fn new(validation: Connection, relationships: Connection, ttl: Duration) -> Self {
+        Self { validation, relationships, managed: TtlCache::new(ttl, CACHED_MANAGEMENT) }
     }
 
     /// Whether the caller manages `customer` (R15, R17).
     #[tracing::instrument(skip_all, fields(dependency = "relationships", tenant = %caller.tenant, resource = %customer), err(Debug))]
     pub async fn management(&self, caller: &Caller, customer: TenantId, until: Instant) -> Result<Management, Problem> {
+        let key = (caller.tenant, customer);
+        if let Some((hit, _)) = self.managed.get(&key) {
+            return Ok(hit);
+        }
+        let read_at = Instant::now();
         let client = self.relationships.with_token(caller.token()).map_err(|e| {
             tracing::error!(error = ?e, "the caller's token cannot be forwarded");
             Problem::internal()
@@ -53,7 +68,11 @@ impl FactSource {
                             .tenant(),
                     ),
                 };
-                Ok(Management { managed: r.managed, provider })
+                let management = Management { managed: r.managed, provider };
+                if management.managed {
+                    self.managed.insert(key, management.clone(), read_at);
+                }
+                Ok(management)
             }
             Err(s) if s.code() == Code::NotFound => Ok(Management { managed: false, provider: None }),
             Err(s) => Err(dependency_problem("relationships", &s)),

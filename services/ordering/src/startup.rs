@@ -48,6 +48,12 @@ pub struct Config {
     /// The validation support contact, linked from GCC eligibility refusals.
     #[arg(long, env = "GCC_ELIGIBILITY_CONTACT", default_value = "mailto:usgcce@microsoft.com")]
     pub eligibility_contact: String,
+    /// How long a positive answer of relationships ("the caller manages this customer")
+    /// may be reused: the bound on how long a revoked relationship can still be ordered
+    /// for. The default, `0s`, reads it for every order; a negative answer is always read
+    /// again.
+    #[arg(long, env = "GCC_ORDER_MANAGEMENT_CACHE_TTL", default_value = "0s", value_parser = parse_duration)]
+    pub management_cache_ttl: Duration,
 }
 
 pub async fn build(
@@ -74,7 +80,7 @@ pub async fn build(
         store,
         catalog,
         clock,
-        facts: FactSource::new(validation, relationships),
+        facts: FactSource::new(validation, relationships, config.management_cache_ttl),
         dependency_timeout: config.dependency_timeout,
         eligibility_contact: config.eligibility_contact.clone(),
         max_message_bytes: args.max_message_bytes,

@@ -9,5 +9,6 @@ mod eligibility;
 mod fail_closed;
 mod helpers;
 mod idempotency;
+mod management_cache;
 mod paths;
 mod visibility;

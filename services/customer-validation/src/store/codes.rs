@@ -6,10 +6,10 @@ use gcc_platform::audit;
 use gcc_platform::db::is_unique_violation;
 use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_platform::names::{CustomerName, PartnerName, ValidationCodeName};
-use gcc_platform::paging::Page;
+use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::domain::*;
 use crate::error::ValidationError;
@@ -27,17 +27,14 @@ impl Store {
         now: DateTime<Utc>,
         page: &Page,
     ) -> Result<Vec<ValidationCode>> {
-        let rows = sqlx::query(
-            "SELECT * FROM validation_codes WHERE code > $1 AND (partner_tenant = $2 OR transacting_tenant = $2) \
-             AND ($3 = 1 OR (remaining_uses > 0 AND (expires_at IS NULL OR expires_at > $5))) ORDER BY code LIMIT $4",
-        )
-        .bind(&page.after)
-        .bind(partner.to_string())
-        .bind(i64::from(include_spent))
-        .bind(page.limit())
-        .bind(to_micros(now))
-        .fetch_all(self.db.reader())
-        .await?;
+        let rows = sqlx::query(AssertSqlSafe(codes_sql()))
+            .bind(&page.after)
+            .bind(partner.to_string())
+            .bind(i64::from(include_spent))
+            .bind(page.limit())
+            .bind(to_micros(now))
+            .fetch_all(self.db.reader())
+            .await?;
         rows.iter().map(code_from_row).collect()
     }
 
@@ -89,6 +86,20 @@ impl Store {
         let mut conn = self.db.reader().acquire().await?;
         qualification(&mut conn, customer).await
     }
+}
+
+/// A page of the codes `$2` may pick: `$1` after, `$3` 1 to include spent and expired
+/// ones, `$4` the page size, `$5` the instant. Either side's index, walked in code order
+/// (an `OR` of the two sides in one `WHERE` would scan the table).
+pub fn codes_sql() -> String {
+    paging::keyset_sql(
+        "validation_codes",
+        "code",
+        &["partner_tenant = $2", "transacting_tenant = $2"],
+        "AND ($3 = 1 OR (remaining_uses > 0 AND (expires_at IS NULL OR expires_at > $5)))",
+        "$1",
+        "$4",
+    )
 }
 
 pub(super) async fn issue_code(

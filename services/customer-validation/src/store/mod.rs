@@ -6,6 +6,7 @@ mod codes;
 mod rows;
 mod validations;
 
+pub use codes::codes_sql;
 pub use validations::list_sql;
 
 use chrono::{DateTime, Utc};

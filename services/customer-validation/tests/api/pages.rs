@@ -31,3 +31,19 @@ async fn a_page_of_validations_reads_only_narrowed_indexes() {
         assert!(!reads.iter().any(|r| r == "customer_validations"), "{what}: {reads:?}");
     }
 }
+
+#[tokio::test]
+async fn a_page_of_validation_codes_reads_only_the_partners_indexes() {
+    let app = TestApp::spawn().await;
+    for include_spent in [0, 1] {
+        let args = [
+            Arg::Text(""),
+            Arg::Text("3c9e7a10-52d4-4f1b-8e2a-6b7c8d9e0f12"),
+            Arg::Int(include_spent),
+            Arg::Int(101),
+            Arg::Int(0),
+        ];
+        let reads = unbounded_reads(&app.db_url, &customer_validation::store::codes_sql(), &args).await;
+        assert!(!reads.iter().any(|r| r == "validation_codes"), "include_spent {include_spent}: {reads:?}");
+    }
+}

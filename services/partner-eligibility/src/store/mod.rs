@@ -3,6 +3,7 @@
 //! their validations in `validations`, reseller links in `links`.
 
 pub use links::NewLink;
+pub use validations::list_validations_sql;
 
 use chrono::{DateTime, Utc};
 use gcc_platform::TenantId;

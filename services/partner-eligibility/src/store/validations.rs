@@ -74,22 +74,7 @@ impl Store {
 
     #[tracing::instrument(name = "store.list_validations", skip_all, fields(partner = ?filter.partner, state = ?filter.state), err(level = "info"))]
     pub async fn list_validations(&self, filter: &ValidationFilter, page: &Page) -> Result<Vec<PartnerValidation>> {
-        // The leads pick an index to walk in id order; the rest re-checks every filter.
-        let leads: &[&str] = match filter {
-            ValidationFilter { partner: Some(_), .. } => &["partner_tenant = $2"],
-            ValidationFilter { state: Some(_), .. } => &["state = $3"],
-            ValidationFilter { overdue_at: Some(_), .. } => &["state = 'PENDING_REVIEW'"],
-            _ => &[],
-        };
-        let sql = paging::keyset_sql(
-            "partner_validations",
-            "id",
-            leads,
-            "AND ($2 = '' OR partner_tenant = $2) AND ($3 = '' OR state = $3) \
-             AND ($4 = 0 OR (state = 'PENDING_REVIEW' AND due_at < $5))",
-            "$1",
-            "$6",
-        );
+        let sql = list_validations_sql(filter);
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(&page.after)
             .bind(filter.partner.map(|t| t.to_string()).unwrap_or_default())
@@ -133,6 +118,28 @@ impl Store {
         )
         .await
     }
+}
+
+/// A page of partner validations for [`ValidationFilter`]: `$1` after, `$2` the partner
+/// (or empty), `$3` the state (or empty), `$4` 1 for overdue only, `$5` the instant, `$6`
+/// the page size. The lead picks an index to walk in id order (the partner's, or the
+/// state's); the rest re-checks every filter.
+pub fn list_validations_sql(filter: &ValidationFilter) -> String {
+    let leads: &[&str] = match filter {
+        ValidationFilter { partner: Some(_), .. } => &["partner_tenant = $2"],
+        ValidationFilter { state: Some(_), .. } => &["state = $3"],
+        ValidationFilter { overdue_at: Some(_), .. } => &["state = 'PENDING_REVIEW'"],
+        _ => &[],
+    };
+    paging::keyset_sql(
+        "partner_validations",
+        "id",
+        leads,
+        "AND ($2 = '' OR partner_tenant = $2) AND ($3 = '' OR state = $3) \
+         AND ($4 = 0 OR (state = 'PENDING_REVIEW' AND due_at < $5))",
+        "$1",
+        "$6",
+    )
 }
 
 /// Stores a review move only from the state it was read in: after a concurrent move this

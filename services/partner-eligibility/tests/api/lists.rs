@@ -74,3 +74,29 @@ async fn a_reviewers_reads_of_contact_data_are_audited() {
     assert_eq!(gcc_testkit::eventually_eq(2, || app.count(reads)).await, 2);
     assert_eq!(app.count(&format!("{reads} AND detail LIKE '%{}%'", v.name)).await, 2);
 }
+
+#[tokio::test]
+async fn a_page_of_validations_reads_only_narrowed_indexes() {
+    use gcc_testkit::{Arg, unbounded_reads};
+    use partner_eligibility::domain::ValidationState;
+    use partner_eligibility::store::{ValidationFilter, list_validations_sql};
+
+    let app = TestApp::spawn().await;
+    let filters = [
+        ("a partner's", ValidationFilter { partner: Some(TenantId::random()), ..Default::default() }),
+        ("by state", ValidationFilter { state: Some(ValidationState::Approved), ..Default::default() }),
+        ("overdue", ValidationFilter { overdue_at: Some(chrono::Utc::now()), ..Default::default() }),
+    ];
+    for (what, filter) in filters {
+        let args = [
+            Arg::Text(""),
+            Arg::Text(if filter.partner.is_some() { "3c9e7a10-52d4-4f1b-8e2a-6b7c8d9e0f12" } else { "" }),
+            Arg::Text(if filter.state.is_some() { "APPROVED" } else { "" }),
+            Arg::Int(i64::from(filter.overdue_at.is_some())),
+            Arg::Int(0),
+            Arg::Int(51),
+        ];
+        let reads = unbounded_reads(&app.db_url, &list_validations_sql(&filter), &args).await;
+        assert!(!reads.iter().any(|r| r == "partner_validations"), "{what}: {reads:?}");
+    }
+}

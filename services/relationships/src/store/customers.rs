@@ -10,7 +10,7 @@ use gcc_platform::paging::Page;
 use gcc_platform::time::to_micros;
 use gcc_platform::{Caller, TenantId};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::effects::persist;
 use super::{Result, Store, corrupt, like_prefix, tenant, time};
@@ -85,7 +85,9 @@ impl Store {
         row.as_ref().map(managed_from_row).transpose()
     }
 
-    /// The customers `partner` manages, in tenant-ID order.
+    /// The customers `partner` manages, in tenant-ID order (see [`list_customers_sql`]).
+    ///
+    /// [`list_customers_sql`]: super::list_customers_sql
     #[tracing::instrument(skip_all, fields(tenant = %partner, resource = "customers"), err)]
     pub async fn list_customers(
         &self,
@@ -93,20 +95,16 @@ impl Store {
         filter: &CustomerFilter,
         page: &Page,
     ) -> Result<Vec<(Customer, ManagementKind)>> {
-        let rows = sqlx::query(select_managed!(
-            "c.tenant_id > $2 AND ($3 = '' OR c.name_key LIKE $4 ESCAPE '\\') \
-             AND ($5 = '' OR c.domain LIKE $6 ESCAPE '\\')",
-            "ORDER BY c.tenant_id LIMIT $7"
-        ))
-        .bind(partner.to_string())
-        .bind(&page.after)
-        .bind(&filter.name_prefix)
-        .bind(like_prefix(&filter.name_prefix))
-        .bind(&filter.domain_prefix)
-        .bind(like_prefix(&filter.domain_prefix))
-        .bind(page.limit())
-        .fetch_all(self.db().reader())
-        .await?;
+        let rows = sqlx::query(AssertSqlSafe(super::pages::list_customers_sql()))
+            .bind(partner.to_string())
+            .bind(&page.after)
+            .bind(&filter.name_prefix)
+            .bind(like_prefix(&filter.name_prefix))
+            .bind(&filter.domain_prefix)
+            .bind(like_prefix(&filter.domain_prefix))
+            .bind(page.limit())
+            .fetch_all(self.db().reader())
+            .await?;
         rows.iter().map(managed_from_row).collect()
     }
 

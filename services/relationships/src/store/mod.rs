@@ -6,6 +6,7 @@ mod customers;
 mod effects;
 mod events;
 mod invitations;
+mod pages;
 
 use chrono::{DateTime, Utc};
 use gcc_platform::Caller;
@@ -19,6 +20,7 @@ use sqlx::{AnyConnection, Row};
 pub use customers::CustomerFilter;
 pub use events::CommittedChange;
 pub use invitations::InvitationFilter;
+pub use pages::list_customers_sql;
 
 use crate::error::RelationshipsError;
 

@@ -210,3 +210,17 @@ async fn partner_eligibility_down_is_unavailable_with_retry_info_and_writes_noth
     // The management check is local: it still answers.
     assert!(!app.check(partner, TenantId::random()).await.managed);
 }
+
+#[tokio::test]
+async fn a_page_of_customers_reads_only_the_partners_and_the_providers_indexes() {
+    use gcc_testkit::{Arg, unbounded_reads};
+
+    let app = TestApp::spawn().await;
+    for (name, pattern) in [("", "%"), ("county", "county%")] {
+        let partner = Arg::Text("3c9e7a10-52d4-4f1b-8e2a-6b7c8d9e0f12");
+        let args =
+            [partner, Arg::Text(""), Arg::Text(name), Arg::Text(pattern), Arg::Text(""), Arg::Text("%"), Arg::Int(51)];
+        let reads = unbounded_reads(&app.db_url, &relationships::store::list_customers_sql(), &args).await;
+        assert!(!reads.iter().any(|r| r == "relationships" || r == "customers"), "name prefix {name:?}: {reads:?}");
+    }
+}

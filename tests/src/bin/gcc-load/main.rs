@@ -79,6 +79,10 @@ pub struct TargetArgs {
     /// their concurrency limit follows latency (fixed otherwise).
     #[arg(long, value_parser = parse_duration)]
     pub latency_target: Option<Duration>,
+    /// In-process only: ordering's `--management-cache-ttl` (how long it reuses a positive
+    /// management answer; read for every order otherwise).
+    #[arg(long, value_parser = parse_duration)]
+    pub management_cache_ttl: Option<Duration>,
     /// In-process only: worker threads of the servers' runtime.
     #[arg(long, default_value_t = 2)]
     pub server_threads: usize,

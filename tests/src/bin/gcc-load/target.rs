@@ -50,10 +50,14 @@ impl Runtimes {
                 if let Some(target) = args.latency_target {
                     extra.extend(["--latency-target".to_owned(), format!("{}ms", target.as_millis().max(1))]);
                 }
+                let mut ordering_args = extra.clone();
+                if let Some(ttl) = args.management_cache_ttl {
+                    ordering_args.extend(["--management-cache-ttl".to_owned(), format!("{}ms", ttl.as_millis())]);
+                }
                 let options = Options {
                     postgres: args.postgres.clone(),
-                    validation_args: extra.clone(),
-                    ordering_args: extra,
+                    validation_args: extra,
+                    ordering_args,
                     ..Options::default()
                 };
                 let stack = servers.block_on(Stack::start(options))?;
@@ -69,6 +73,9 @@ impl Runtimes {
                 }
                 if let Some(target) = args.latency_target {
                     description.push_str(&format!(", latency target {target:?}"));
+                }
+                if let Some(ttl) = args.management_cache_ttl {
+                    description.push_str(&format!(", ordering's management cache {ttl:?}"));
                 }
                 (urls, Some(stack), description)
             }
