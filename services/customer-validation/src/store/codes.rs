@@ -9,7 +9,7 @@ use gcc_platform::names::{CustomerName, PartnerName, ValidationCodeName};
 use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId};
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, Row};
 
 use crate::domain::*;
 use crate::error::ValidationError;
@@ -27,7 +27,7 @@ impl Store {
         now: DateTime<Utc>,
         page: &Page,
     ) -> Result<Vec<ValidationCode>> {
-        let rows = sqlx::query(AssertSqlSafe(codes_sql()))
+        let rows = sqlx::query(codes_sql())
             .bind(&page.after)
             .bind(partner.to_string())
             .bind(i64::from(include_spent))
@@ -90,16 +90,19 @@ impl Store {
 
 /// A page of the codes `$2` may pick: `$1` after, `$3` 1 to include spent and expired
 /// ones, `$4` the page size, `$5` the instant. Either side's index, walked in code order
-/// (an `OR` of the two sides in one `WHERE` would scan the table).
-pub fn codes_sql() -> String {
-    paging::keyset_sql(
-        "validation_codes",
-        "code",
-        &["partner_tenant = $2", "transacting_tenant = $2"],
-        "AND ($3 = 1 OR (remaining_uses > 0 AND (expires_at IS NULL OR expires_at > $5)))",
-        "$1",
-        "$4",
-    )
+/// (an `OR` of the two sides in one `WHERE` would scan the table). Built once.
+pub fn codes_sql() -> &'static str {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        paging::keyset_sql(
+            "validation_codes",
+            "code",
+            &["partner_tenant = $2", "transacting_tenant = $2"],
+            "AND ($3 = 1 OR (remaining_uses > 0 AND (expires_at IS NULL OR expires_at > $5)))",
+            "$1",
+            "$4",
+        )
+    });
+    &SQL
 }
 
 pub(super) async fn issue_code(

@@ -43,7 +43,7 @@ async fn a_page_of_validation_codes_reads_only_the_partners_indexes() {
             Arg::Int(101),
             Arg::Int(0),
         ];
-        let reads = unbounded_reads(&app.db_url, &customer_validation::store::codes_sql(), &args).await;
+        let reads = unbounded_reads(&app.db_url, customer_validation::store::codes_sql(), &args).await;
         assert!(!reads.iter().any(|r| r == "validation_codes"), "include_spent {include_spent}: {reads:?}");
     }
 }

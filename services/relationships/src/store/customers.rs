@@ -10,7 +10,7 @@ use gcc_platform::paging::Page;
 use gcc_platform::time::to_micros;
 use gcc_platform::{Caller, TenantId};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, Row};
 
 use super::effects::persist;
 use super::{Result, Store, corrupt, like_prefix, tenant, time};
@@ -95,7 +95,7 @@ impl Store {
         filter: &CustomerFilter,
         page: &Page,
     ) -> Result<Vec<(Customer, ManagementKind)>> {
-        let rows = sqlx::query(AssertSqlSafe(super::pages::list_customers_sql()))
+        let rows = sqlx::query(super::pages::list_customers_sql())
             .bind(partner.to_string())
             .bind(&page.after)
             .bind(&filter.name_prefix)

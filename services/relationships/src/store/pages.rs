@@ -1,5 +1,7 @@
 //! The SQL of a page of the customers a partner manages.
 
+use std::sync::LazyLock;
+
 /// A page of the customers `$1` manages, in tenant-ID order after `$2`: `$3`/`$4` the
 /// folded name prefix and its `LIKE` pattern, `$5`/`$6` the domain prefix and its pattern
 /// (empty for any), `$7` the page size.
@@ -10,8 +12,13 @@
 /// `relationships_by_provider`), each customer once (the reseller first in tenant order)
 /// and only where the partner does not manage it directly. An `OR` of the two in one
 /// `WHERE`, grouped by customer, would read every relationship of the partner and sort
-/// them for each page.
-pub fn list_customers_sql() -> String {
+/// them for each page. Built once.
+pub fn list_customers_sql() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(build);
+    &SQL
+}
+
+fn build() -> String {
     let columns = "c.tenant_id, c.legal_name, c.domain, c.region_code, c.administrative_area, c.locality, \
                    c.postal_code, c.address_lines, c.contact_email, c.created_at, c.updated_at";
     let filters = "r.active = 1 AND r.customer_tenant > $2 AND ($3 = '' OR c.name_key LIKE $4 ESCAPE '\\') \

@@ -220,7 +220,7 @@ async fn a_page_of_customers_reads_only_the_partners_and_the_providers_indexes()
         let partner = Arg::Text("3c9e7a10-52d4-4f1b-8e2a-6b7c8d9e0f12");
         let args =
             [partner, Arg::Text(""), Arg::Text(name), Arg::Text(pattern), Arg::Text(""), Arg::Text("%"), Arg::Int(51)];
-        let reads = unbounded_reads(&app.db_url, &relationships::store::list_customers_sql(), &args).await;
+        let reads = unbounded_reads(&app.db_url, relationships::store::list_customers_sql(), &args).await;
         assert!(!reads.iter().any(|r| r == "relationships" || r == "customers"), "name prefix {name:?}: {reads:?}");
     }
 }
