@@ -205,9 +205,10 @@ fn closed_loop_keeps_n_in_flight_and_says_so() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The knee's steps, then the overload step past it: with a concurrency limit of 3 on the
-/// gate's server, 10 checks a second never have three in flight, and 1,000 a second
-/// always do at times, so that step sees calls shed, each with `RetryInfo`, and says so.
+/// The knee's steps, then the overload step past it: with a concurrency limit of 1 on the
+/// gate's server, 10 checks a second (one every 100 ms, each well under a millisecond)
+/// do not overlap, while 10,000 a second (one every 100 µs) cannot all run one at a time,
+/// so that step sees calls shed, each with `RetryInfo`, and says so.
 #[test]
 fn knee_steps_up_then_the_overload_step_counts_shed_calls_and_their_retry_info() {
     let dir = out_dir("knee");
@@ -224,10 +225,12 @@ fn knee_steps_up_then_the_overload_step_counts_shed_calls_and_their_retry_info()
         "--step",
         "2s",
         "--overload",
-        "100",
+        "1000",
         "--no-bare",
         "--concurrency-limit",
-        "3",
+        "1",
+        "--seed-concurrency",
+        "1",
         "--out",
         dir.to_str().unwrap(),
     ]);
@@ -240,13 +243,13 @@ fn knee_steps_up_then_the_overload_step_counts_shed_calls_and_their_retry_info()
     assert_eq!(knee["knee_per_s"], 10.0, "{knee}");
     assert_eq!(knee["steps"][0]["held"], true, "{knee}");
     let o = &knee["overload"];
-    assert_eq!(o["aimed_per_s"], 1000.0, "{o}");
+    assert_eq!(o["aimed_per_s"], 10000.0, "{o}");
     assert!(o["shed_per_s"].as_f64().unwrap() > 0.0, "nothing was shed: {o}");
     assert_eq!(o["shed_with_retry_info"], 1.0, "{o}");
     let shed = o["statuses"]["CheckEligibility: RESOURCE_EXHAUSTED OVERLOADED"].as_u64().unwrap_or(0);
     assert!(shed > 0, "{o}");
     assert!(o["admitted_per_s"].as_f64().unwrap() > 0.0, "{o}");
-    assert!(stdout.contains("overload: 100x the knee"), "{stdout}");
+    assert!(stdout.contains("overload: 1000x the knee"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

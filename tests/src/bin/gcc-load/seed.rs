@@ -5,12 +5,13 @@
 
 use std::future::Future;
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures::StreamExt;
+use gcc_client::retry::{Replay, RetryBudget, RetryPolicy, retry_with};
 use gcc_platform::TenantId;
 use gcc_proto::ordering::ordering_service_client::OrderingServiceClient;
 use gcc_proto::partner::partner_eligibility_service_client::PartnerEligibilityServiceClient;
@@ -21,7 +22,7 @@ use gcc_testkit::authed;
 use gcc_testkit::walk::{company_profile, enrollment, order, submission_for};
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use tonic::{Code, Status};
+use tonic::Status;
 
 use crate::SeedArgs;
 use crate::target::Target;
@@ -209,26 +210,27 @@ macro_rules! rpc {
     };
 }
 
-/// Retries a seeding call the servers shed or could not serve for a moment; its request
-/// ID makes the retry safe.
+/// Retries a seeding call the servers shed or could not serve for a moment, as the typed
+/// clients do (full jitter, the server's `RetryInfo` honoured), with more patience: a
+/// seeder keeps many calls in flight against servers that may admit only a few. Its
+/// request ID makes the retry safe.
 async fn retried<T, F, Fut>(rpcs: &AtomicU64, mut call: F) -> Result<T, Status>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Status>>,
 {
-    let mut backoff = Duration::from_millis(20);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
+    static BUDGET: LazyLock<RetryBudget> = LazyLock::new(|| RetryBudget::new(1.0, 1000.0));
+    let policy = RetryPolicy {
+        max_attempts: 40,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_secs(1),
+        deadline: Duration::from_secs(60),
+    };
+    retry_with(&policy, &BUDGET, Replay::Mutation { has_request_id: true }, || {
         rpcs.fetch_add(1, Ordering::Relaxed);
-        match call().await {
-            Err(s) if attempt < 10 && matches!(s.code(), Code::ResourceExhausted | Code::Unavailable) => {
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-            }
-            other => return other,
-        }
-    }
+        call()
+    })
+    .await
 }
 
 /// Prints `done/total` once a second while a phase runs.
