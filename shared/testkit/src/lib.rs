@@ -119,7 +119,10 @@ pub async fn unbounded_reads(url: &str, sql: &str, args: &[Arg]) -> Vec<String> 
     } else {
         let nodes: Vec<(i64, i64, String)> =
             rows.iter().map(|r| (sqlx::Row::get(r, 0), sqlx::Row::get(r, 1), sqlx::Row::get(r, 3))).collect();
-        plan::sqlite_unbounded(&nodes)
+        // SQLite names an aliased table by its alias.
+        let aliases = plan::aliases(sql);
+        let table = |name: String| aliases.iter().find(|(a, _)| *a == name).map(|(_, t)| t.clone()).unwrap_or(name);
+        plan::sqlite_unbounded(&nodes).into_iter().map(table).collect()
     }
 }
 

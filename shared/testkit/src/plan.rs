@@ -47,6 +47,37 @@ pub(crate) fn sqlite_unbounded(nodes: &[(i64, i64, String)]) -> Vec<String> {
     unbounded
 }
 
+/// The tables of `sql` by the aliases it gives them (`FROM orders o`, `JOIN customers AS
+/// c`): SQLite's plan names a table by its alias, and the callers ask about tables.
+pub(crate) fn aliases(sql: &str) -> Vec<(String, String)> {
+    const NOT_ALIASES: [&str; 14] = [
+        "where", "join", "left", "inner", "cross", "on", "order", "group", "limit", "union", "using", "natural",
+        "full", "right",
+    ];
+    let spaced = sql.replace('(', " ( ").replace(')', " ) ").replace(',', " , ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    let mut found = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if !(w.eq_ignore_ascii_case("from") || w.eq_ignore_ascii_case("join")) {
+            continue;
+        }
+        let Some(table) = words.get(i + 1).filter(|t| t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) else {
+            continue;
+        };
+        let mut next = i + 2;
+        if words.get(next).is_some_and(|w| w.eq_ignore_ascii_case("as")) {
+            next += 1;
+        }
+        if let Some(alias) = words.get(next).filter(|a| {
+            a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !NOT_ALIASES.contains(&a.to_ascii_lowercase().as_str())
+        }) {
+            found.push(((*alias).to_owned(), (*table).to_owned()));
+        }
+    }
+    found
+}
+
 /// PostgreSQL's `EXPLAIN` text, one line each.
 ///
 /// Unbounded: a `Seq Scan`; an index scan whose `Index Cond` has no equality; and any
@@ -108,6 +139,16 @@ pub(crate) fn postgres_unbounded(lines: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_name_their_tables() {
+        let sql = "SELECT * FROM (SELECT o.id FROM orders o JOIN order_lines AS l ON l.order_id = o.id \
+                   WHERE o.id > $1) b0 LEFT JOIN customers c ON c.id = b0.id ORDER BY id";
+        let found = aliases(sql);
+        let pairs: Vec<(&str, &str)> = found.iter().map(|(a, t)| (a.as_str(), t.as_str())).collect();
+        assert_eq!(pairs, [("o", "orders"), ("l", "order_lines"), ("c", "customers")]);
+        assert!(aliases("SELECT * FROM notifications WHERE id = $1").is_empty());
+    }
 
     fn sqlite(rows: &[(i64, i64, &str)]) -> Vec<String> {
         sqlite_unbounded(&rows.iter().map(|(a, b, c)| (*a, *b, c.to_string())).collect::<Vec<_>>())

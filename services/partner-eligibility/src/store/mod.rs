@@ -3,6 +3,7 @@
 //! their validations in `validations`, reseller links in `links`.
 
 pub use links::NewLink;
+pub use partners::list_partners_sql;
 pub use validations::list_validations_sql;
 
 use chrono::{DateTime, Utc};
@@ -39,11 +40,21 @@ pub struct Store {
 }
 
 /// Partners joined with their qualifications, followed by `$where`.
+/// The columns of a partner and its qualifications, before its active provider's.
+macro_rules! partner_columns {
+    () => {
+        concat!(
+            "p.tenant_id, p.legal_name, p.partner_type, p.azure_gcc_tenant_id, p.indirect_provider, ",
+            "p.created_at, p.updated_at, q.qualification, q.validation_id, q.granted_at, "
+        )
+    };
+}
+
 macro_rules! select_partners {
     ($where:literal) => {
         concat!(
-            "SELECT p.tenant_id, p.legal_name, p.partner_type, p.azure_gcc_tenant_id, p.indirect_provider, ",
-            "p.created_at, p.updated_at, q.qualification, q.validation_id, q.granted_at, ",
+            "SELECT ",
+            partner_columns!(),
             "l.provider_tenant AS active_provider ",
             "FROM partners p LEFT JOIN partner_qualifications q ON q.partner_tenant = p.tenant_id ",
             // At most one active link per reseller (R1a), so the join adds no rows.

@@ -1,5 +1,7 @@
 //! Partners: enrollment (R1, R1a), listing and who transacts for whom (R7).
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use gcc_platform::audit;
@@ -93,16 +95,13 @@ impl Store {
         partner_type: Option<PartnerType>,
         page: &Page,
     ) -> Result<Vec<Partner>> {
-        let rows = sqlx::query(select_partners!(
-            "WHERE p.tenant_id > $1 AND ($2 = '' OR p.tenant_id = $2 OR l.provider_tenant = $2) \
-             AND ($3 = '' OR p.partner_type = $3) ORDER BY p.tenant_id LIMIT $4"
-        ))
-        .bind(&page.after)
-        .bind(visible_to.map(|t| t.to_string()).unwrap_or_default())
-        .bind(partner_type.map(PartnerType::as_str).unwrap_or_default())
-        .bind(page.limit())
-        .fetch_all(self.db.reader())
-        .await?;
+        let rows = sqlx::query(list_partners_sql(visible_to.is_some()))
+            .bind(&page.after)
+            .bind(visible_to.map(|t| t.to_string()).unwrap_or_default())
+            .bind(partner_type.map(PartnerType::as_str).unwrap_or_default())
+            .bind(page.limit())
+            .fetch_all(self.db.reader())
+            .await?;
         partners_from_rows(&rows)
     }
 
@@ -124,6 +123,36 @@ impl Store {
         };
         Ok(Some(TransactingPartner::of(&partner, link.as_ref(), provider.as_ref())))
     }
+}
+
+/// The SQL of a page of partners: `$1` the tenant ID the page starts after, `$2` the
+/// partner whose view it is (empty for reviewers, who see all), `$3` a partner type or
+/// empty, `$4` the limit. A partner sees itself and the resellers whose active link names
+/// it as provider: one branch for each, the resellers read from the index of active links
+/// by provider, so a page costs the same however many partners and links the table holds.
+/// An `OR` of the two would walk every partner in tenant order.
+pub fn list_partners_sql(one_partners_view: bool) -> &'static str {
+    const ALL: &str = select_partners!(
+        "WHERE p.tenant_id > $1 AND $2 = '' AND ($3 = '' OR p.partner_type = $3) ORDER BY p.tenant_id LIMIT $4"
+    );
+    const ITSELF: &str = select_partners!(
+        "WHERE p.tenant_id = $2 AND p.tenant_id > $1 AND ($3 = '' OR p.partner_type = $3) ORDER BY p.tenant_id LIMIT $4"
+    );
+    const RESELLERS: &str = concat!(
+        "SELECT ",
+        partner_columns!(),
+        "x.provider_tenant AS active_provider FROM reseller_links x ",
+        "JOIN partners p ON p.tenant_id = x.reseller_tenant ",
+        "LEFT JOIN partner_qualifications q ON q.partner_tenant = p.tenant_id ",
+        "WHERE x.provider_tenant = $2 AND x.state = 'ACTIVE' AND x.reseller_tenant > $1 ",
+        "AND ($3 = '' OR p.partner_type = $3) ORDER BY x.reseller_tenant LIMIT $4"
+    );
+    static VISIBLE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT * FROM (SELECT * FROM ({ITSELF}) b0 UNION ALL SELECT * FROM ({RESELLERS}) b1) u ORDER BY tenant_id LIMIT $4"
+        )
+    });
+    if one_partners_view { &VISIBLE } else { ALL }
 }
 
 pub(super) async fn fetch_partner(conn: &mut AnyConnection, tenant: TenantId) -> Result<Option<Partner>> {

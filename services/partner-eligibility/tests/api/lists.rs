@@ -100,3 +100,46 @@ async fn a_page_of_validations_reads_only_narrowed_indexes() {
         assert!(!reads.iter().any(|r| r == "partner_validations"), "{what}: {reads:?}");
     }
 }
+
+#[tokio::test]
+async fn a_page_of_a_partners_notifications_reads_only_its_tenants_index() {
+    use gcc_platform::mail::list_sql;
+    use gcc_testkit::{Arg, unbounded_reads};
+
+    let app = TestApp::spawn().await;
+    for later in [false, true] {
+        let before = if later { "0190c3a2-7b1e-7c3d-9e4f-5a6b7c8d9e0f.1" } else { "" };
+        for (about, state) in [("", ""), ("partnerValidations/", "SENT")] {
+            let args = [
+                Arg::Text("3c9e7a10-52d4-4f1b-8e2a-6b7c8d9e0f12"),
+                Arg::Text(about),
+                Arg::Text(state),
+                Arg::Text(before),
+                Arg::Int(51),
+            ];
+            let reads = unbounded_reads(&app.db_url, list_sql(true, later), &args).await;
+            assert!(!reads.iter().any(|r| r == "notifications"), "later page {later}, {about:?} {state:?}: {reads:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_page_of_a_providers_partners_reads_only_narrowed_indexes() {
+    use gcc_testkit::{Arg, unbounded_reads};
+    use partner_eligibility::store::list_partners_sql;
+
+    let app = TestApp::spawn().await;
+    for (after, partner_type) in [("", ""), ("5d2b8c4e-1a3f-4e6d-9b7c-0a1b2c3d4e5f", "INDIRECT_RESELLER")] {
+        let args = [
+            Arg::Text(after),
+            Arg::Text("3c9e7a10-52d4-4f1b-8e2a-6b7c8d9e0f12"),
+            Arg::Text(partner_type),
+            Arg::Int(51),
+        ];
+        let reads = unbounded_reads(&app.db_url, list_partners_sql(true), &args).await;
+        assert!(
+            !reads.iter().any(|r| r == "partners" || r == "reseller_links"),
+            "{after:?} {partner_type:?}: {reads:?}"
+        );
+    }
+}
