@@ -1,5 +1,7 @@
 //! Partner validations: submission (R1–R3) and review moves (R4, R5).
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use gcc_platform::audit;
@@ -11,7 +13,7 @@ use gcc_platform::paging::{self, Page};
 use gcc_platform::time::{from_micros, to_micros};
 use gcc_platform::{Caller, TenantId, ids::new_id};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, Row};
 
 use crate::domain::*;
 use crate::error::PartnerError;
@@ -75,7 +77,7 @@ impl Store {
     #[tracing::instrument(name = "store.list_validations", skip_all, fields(partner = ?filter.partner, state = ?filter.state), err(level = "info"))]
     pub async fn list_validations(&self, filter: &ValidationFilter, page: &Page) -> Result<Vec<PartnerValidation>> {
         let sql = list_validations_sql(filter);
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let rows = sqlx::query(sql)
             .bind(&page.after)
             .bind(filter.partner.map(|t| t.to_string()).unwrap_or_default())
             .bind(filter.state.map(ValidationState::as_str).unwrap_or_default())
@@ -123,23 +125,29 @@ impl Store {
 /// A page of partner validations for [`ValidationFilter`]: `$1` after, `$2` the partner
 /// (or empty), `$3` the state (or empty), `$4` 1 for overdue only, `$5` the instant, `$6`
 /// the page size. The lead picks an index to walk in id order (the partner's, or the
-/// state's); the rest re-checks every filter.
-pub fn list_validations_sql(filter: &ValidationFilter) -> String {
-    let leads: &[&str] = match filter {
-        ValidationFilter { partner: Some(_), .. } => &["partner_tenant = $2"],
-        ValidationFilter { state: Some(_), .. } => &["state = $3"],
-        ValidationFilter { overdue_at: Some(_), .. } => &["state = 'PENDING_REVIEW'"],
-        _ => &[],
+/// state's); the rest re-checks every filter. Each of the four forms is built once.
+pub fn list_validations_sql(filter: &ValidationFilter) -> &'static str {
+    static SQL: LazyLock<[String; 4]> = LazyLock::new(|| {
+        let sql = |leads: &[&str]| {
+            paging::keyset_sql(
+                "partner_validations",
+                "id",
+                leads,
+                "AND ($2 = '' OR partner_tenant = $2) AND ($3 = '' OR state = $3) \
+                 AND ($4 = 0 OR (state = 'PENDING_REVIEW' AND due_at < $5))",
+                "$1",
+                "$6",
+            )
+        };
+        [sql(&["partner_tenant = $2"]), sql(&["state = $3"]), sql(&["state = 'PENDING_REVIEW'"]), sql(&[])]
+    });
+    let form = match filter {
+        ValidationFilter { partner: Some(_), .. } => 0,
+        ValidationFilter { state: Some(_), .. } => 1,
+        ValidationFilter { overdue_at: Some(_), .. } => 2,
+        _ => 3,
     };
-    paging::keyset_sql(
-        "partner_validations",
-        "id",
-        leads,
-        "AND ($2 = '' OR partner_tenant = $2) AND ($3 = '' OR state = $3) \
-         AND ($4 = 0 OR (state = 'PENDING_REVIEW' AND due_at < $5))",
-        "$1",
-        "$6",
-    )
+    &SQL[form]
 }
 
 /// Stores a review move only from the state it was read in: after a concurrent move this

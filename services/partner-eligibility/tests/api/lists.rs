@@ -96,7 +96,7 @@ async fn a_page_of_validations_reads_only_narrowed_indexes() {
             Arg::Int(0),
             Arg::Int(51),
         ];
-        let reads = unbounded_reads(&app.db_url, &list_validations_sql(&filter), &args).await;
+        let reads = unbounded_reads(&app.db_url, list_validations_sql(&filter), &args).await;
         assert!(!reads.iter().any(|r| r == "partner_validations"), "{what}: {reads:?}");
     }
 }

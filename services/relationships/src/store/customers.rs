@@ -30,14 +30,16 @@ pub struct CustomerFilter {
 macro_rules! select_managed {
     ($where:literal, $tail:literal) => {
         concat!(
-            "SELECT c.tenant_id, c.legal_name, c.domain, c.region_code, c.administrative_area, c.locality, ",
-            "c.postal_code, c.address_lines, c.contact_email, c.created_at, c.updated_at, ",
+            "SELECT ",
+            customer_columns!(),
+            ", ",
             "MIN(CASE WHEN r.partner_tenant = $1 THEN 'DIRECT' ELSE 'INDIRECT_PROVIDER' END) AS management ",
             "FROM customers c JOIN relationships r ON r.customer_tenant = c.tenant_id ",
             "WHERE r.active = 1 AND (r.partner_tenant = $1 OR r.provider_tenant = $1) AND ",
             $where,
-            " GROUP BY c.tenant_id, c.legal_name, c.domain, c.region_code, c.administrative_area, c.locality, ",
-            "c.postal_code, c.address_lines, c.contact_email, c.created_at, c.updated_at ",
+            " GROUP BY ",
+            customer_columns!(),
+            " ",
             $tail
         )
     };

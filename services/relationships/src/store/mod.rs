@@ -1,6 +1,15 @@
 //! All SQL of relationships. Every change is one transaction that also writes its
 //! idempotency record, audit entry and outbox event.
 
+/// A customer's columns, as the customer lists and lookups read them (`c` is `customers`).
+macro_rules! customer_columns {
+    () => {
+        "c.tenant_id, c.legal_name, c.domain, c.region_code, c.administrative_area, c.locality, \
+         c.postal_code, c.address_lines, c.contact_email, c.created_at, c.updated_at"
+    };
+}
+
+// After the macro, which the modules use.
 mod acceptance;
 mod customers;
 mod effects;

@@ -19,8 +19,7 @@ pub fn list_customers_sql() -> &'static str {
 }
 
 fn build() -> String {
-    let columns = "c.tenant_id, c.legal_name, c.domain, c.region_code, c.administrative_area, c.locality, \
-                   c.postal_code, c.address_lines, c.contact_email, c.created_at, c.updated_at";
+    let columns = customer_columns!();
     let filters = "r.active = 1 AND r.customer_tenant > $2 AND ($3 = '' OR c.name_key LIKE $4 ESCAPE '\\') \
                    AND ($5 = '' OR c.domain LIKE $6 ESCAPE '\\')";
     let branch = |management: &str, lead: &str, only: &str| {
