@@ -81,10 +81,10 @@ impl Digest {
             return Ok(false);
         }
         let key = format!("digest-{}", local.date_naive());
-        // A digest is one notification, `{key}.1`: found by its primary key, not by a
-        // walk of every notification for its event ID.
+        // A digest is one notification, the first of its event: found by its primary
+        // key, not by a walk of every notification for its event ID.
         let exists = sqlx::query("SELECT 1 FROM notifications WHERE id = $1")
-            .bind(format!("{key}.1"))
+            .bind(gcc_platform::mail::notification_id(&key, 0))
             .fetch_optional(self.db.reader())
             .await?;
         if exists.is_some() {

@@ -27,7 +27,9 @@ use std::time::Duration;
 pub use api::list_notifications;
 pub use render::{Rendered, Template, html_escape, one_line};
 pub use sender::{Delivery, Mailer};
-pub use store::{NotificationRow, NotificationState, insert_drafts, list, list_sql, prune, record_attempt};
+pub use store::{
+    NotificationRow, NotificationState, insert_drafts, list, list_sql, notification_id, prune, record_attempt,
+};
 
 use crate::relay::OutboxEvent;
 

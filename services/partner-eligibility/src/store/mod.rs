@@ -39,7 +39,6 @@ pub struct Store {
     db: Db,
 }
 
-/// Partners joined with their qualifications, followed by `$where`.
 /// The columns of a partner and its qualifications, before its active provider's.
 macro_rules! partner_columns {
     () => {
@@ -50,6 +49,7 @@ macro_rules! partner_columns {
     };
 }
 
+/// Partners joined with their qualifications, followed by `$where`.
 macro_rules! select_partners {
     ($where:literal) => {
         concat!(

@@ -222,3 +222,40 @@ async fn reviewer_never_decides_a_validation_of_its_own_tenant() {
     assert_refused(&err, Code::PermissionDenied, "REVIEWER_IS_PARTY");
     assert_eq!(app.count("partner_qualifications").await, 0);
 }
+
+/// A provider's page of partners, every page followed: the tenant IDs in order.
+async fn partners_seen_by(app: &TestApp, provider: TenantId, page_size: i32) -> Vec<String> {
+    let (mut seen, mut token) = (Vec::new(), String::new());
+    for _ in 0..10 {
+        let req = pb::ListPartnersRequest { page_size, page_token: token, partner_type: 0 };
+        let page = app.client().list_partners(authed(req, &admin(provider))).await.expect("a page").into_inner();
+        seen.extend(page.partners.into_iter().map(|p| p.tenant_id));
+        token = page.next_page_token;
+        if token.is_empty() {
+            return seen;
+        }
+    }
+    panic!("more than 10 pages for a provider with three resellers");
+}
+
+#[tokio::test]
+async fn r1a_a_provider_lists_itself_and_its_actively_linked_resellers_page_by_page() {
+    let app = TestApp::spawn().await;
+    let provider = app.qualified(pb::PartnerType::IndirectProvider).await;
+    let resellers = [app.linked_reseller(provider).await, app.linked_reseller(provider).await];
+    let ended = app.linked_reseller(provider).await;
+    let other_provider = app.qualified(pb::PartnerType::IndirectProvider).await;
+    let _not_ours = app.linked_reseller(other_provider).await;
+    let name = lookup(&app, ended).await.reseller_link;
+
+    let ended = ended.to_string();
+    let mut all = vec![provider.to_string(), ended.clone()];
+    all.extend(resellers.iter().map(TenantId::to_string));
+    all.sort();
+    assert_eq!(partners_seen_by(&app, provider, 2).await, all, "each once, in tenant order, across pages");
+
+    end(&app, provider, &name).await.expect("end one link");
+    all.retain(|t| *t != ended);
+    assert_eq!(partners_seen_by(&app, provider, 1).await, all, "an ended link's reseller is no longer listed");
+    assert_eq!(partners_seen_by(&app, other_provider, 100).await.len(), 2, "the other provider and its reseller");
+}

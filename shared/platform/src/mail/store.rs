@@ -57,6 +57,11 @@ pub(super) const COLUMNS: &str = "id, event_id, kind, about, tenant, recipients,
 
 /// Stores the notifications of `event`, once: the IDs come from the event's, so a
 /// second relay of the same event adds nothing.
+/// The ID of the `n`th notification (from 0) an event gives rise to: `{event}.{n + 1}`.
+pub fn notification_id(event_id: &str, n: usize) -> String {
+    format!("{event_id}.{}", n + 1)
+}
+
 pub async fn insert_drafts(
     conn: &mut AnyConnection,
     event: &OutboxEvent,
@@ -70,7 +75,7 @@ pub async fn insert_drafts(
              state, attempts, last_error, next_attempt_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PENDING', 0, NULL, $10, $10, $10) ON CONFLICT (id) DO NOTHING",
         )
-        .bind(format!("{}.{}", event.id, n + 1))
+        .bind(notification_id(&event.id, n))
         .bind(event.id.clone())
         .bind(d.kind)
         .bind(d.about.clone())
