@@ -37,16 +37,15 @@ pub enum Backend {
 /// The longest a PostgreSQL query waits for a connection (see `Db::connect`).
 const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// A new SQLite file's page size: every page a commit changes is written to the log and
-/// again into the file, so half of SQLite's 4096 halves those bytes (rows stay under 1 KB).
+/// A new file's page size (an old one keeps its own): a changed page is written to the
+/// log and again into the file, so half of SQLite's 4096 halves those bytes.
 const PAGE_SIZE: u32 = 2048;
 
 /// How often the background task copies the SQLite write-ahead log into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// The log size (in pages, about 80 MB) at which a commit checkpoints by itself. Under
-/// steady writes the log starts over only from such a checkpoint (the background one
-/// always finds a newer commit than it copied), so it is also what bounds the log.
-const WRITER_CHECKPOINT_PAGES: u32 = 40_000;
+/// The log size at which a commit checkpoints by itself. Under steady writes the log starts
+/// over only there (the background checkpoint always finds a newer commit): its bound.
+const WRITER_CHECKPOINT_BYTES: i64 = 80 << 20;
 
 /// Copies the SQLite write-ahead log back into the database file every
 /// [`CHECKPOINT_EVERY`], on a reader connection and without waiting for readers or the
@@ -124,29 +123,30 @@ impl Db {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let url = format!("sqlite://{file}?mode=rwc");
-        let options = |checkpoint_after: u32| {
+        let options = |checkpoint_bytes: i64| {
             // A SQLite connection does not go stale: no ping before each use.
             AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5)).test_before_acquire(false).after_connect(
                 move |conn, _| {
                     Box::pin(async move {
-                        // The page size counts only for a new file. WAL lets readers run
-                        // beside the writer; NORMAL is durable in WAL mode across crashes
-                        // of the process; the busy timeout absorbs checkpoints' locks.
+                        // WAL lets readers run beside the writer; NORMAL is durable in WAL
+                        // mode across application crashes; the busy timeout absorbs the
+                        // brief locks that checkpoints take.
                         conn.execute(AssertSqlSafe(format!("PRAGMA page_size = {PAGE_SIZE}"))).await?;
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute(AssertSqlSafe(format!("PRAGMA wal_autocheckpoint = {checkpoint_after}"))).await?;
+                        let page: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(&mut *conn).await?;
+                        let pages = checkpoint_bytes / page.max(1);
+                        conn.execute(AssertSqlSafe(format!("PRAGMA wal_autocheckpoint = {pages}"))).await?;
                         Ok(())
                     })
                 },
             )
         };
-        // Commits never wait for a checkpoint's copying and fsync: a background task
-        // checkpoints instead (see `checkpoint_in_background`). The writer checkpoints
-        // itself only if the log grows far beyond that, as a safety net.
-        let writer = options(WRITER_CHECKPOINT_PAGES)
+        // Commits wait for no copying or fsync but the writer's own checkpoint at the bound
+        // (see `checkpoint_in_background` and `WRITER_CHECKPOINT_BYTES`).
+        let writer = options(WRITER_CHECKPOINT_BYTES)
             .max_connections(1)
             .connect(&url)
             .await
