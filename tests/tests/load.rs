@@ -205,52 +205,92 @@ fn closed_loop_keeps_n_in_flight_and_says_so() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The knee's steps, then the overload step past it: with a concurrency limit of 1 on the
-/// gate's server, 10 checks a second (one every 100 ms, each well under a millisecond)
-/// do not overlap, while 10,000 a second (one every 100 µs) cannot all run one at a time,
-/// so that step sees calls shed, each with `RetryInfo`, and says so.
-#[test]
-fn knee_steps_up_then_the_overload_step_counts_shed_calls_and_their_retry_info() {
+/// Runs `gcc-load knee` with `args` and gives its first knee from knee.json and its stdout.
+fn run_knee(args: &[&str]) -> (Value, String) {
     let dir = out_dir("knee");
-    let out = gcc_load(&[
-        "knee",
-        "--journey",
-        "gate-validated",
-        "--p99",
-        "5s",
-        "--from",
-        "10",
-        "--max-steps",
-        "1",
-        "--step",
-        "2s",
-        "--overload",
-        "1000",
-        "--no-bare",
-        "--concurrency-limit",
-        "1",
-        "--seed-concurrency",
-        "1",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut all = vec!["knee"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--seed-concurrency", "1", "--out", dir.to_str().unwrap()]);
+    let out = gcc_load(&all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{stdout}");
     let text = std::fs::read_to_string(dir.join("knee.json")).expect("knee.json");
     let k: Value = serde_json::from_str(&text).expect("knee.json is JSON");
-    let knee = &k["knees"][0];
+    let _ = std::fs::remove_dir_all(&dir);
+    (k["knees"][0].clone(), stdout)
+}
+
+/// One knee step of 10 gate checks a second (which holds a 5 s p99), then `then`.
+fn ten_checks_a_second_then(then: &[&str]) -> (Value, String) {
+    let mut args = vec!["--journey", "gate-validated", "--p99", "5s", "--from", "10", "--max-steps", "1"];
+    args.extend_from_slice(&["--step", "2s", "--no-bare"]);
+    args.extend_from_slice(then);
+    run_knee(&args)
+}
+
+/// The knee's steps, then the overload step past it: with a concurrency limit of 1 on the
+/// gate's server, 10 checks a second (one every 100 ms, each well under a millisecond)
+/// do not overlap, while 3,000 a second (one every 333 µs, sent three at a time on each
+/// tick of the client's millisecond timer) cannot all run one at a time, so that step sees
+/// calls shed, each with `RetryInfo`, and says so. (10,000 a second flooded a slow machine
+/// until connections were reset, whose failures carry no `RetryInfo`.)
+#[test]
+fn knee_steps_up_then_the_overload_step_counts_shed_calls_and_their_retry_info() {
+    let (knee, stdout) = ten_checks_a_second_then(&["--overload", "300", "--concurrency-limit", "1"]);
     assert_eq!(knee["journey"], "gate-validated");
     assert_eq!(knee["knee_per_s"], 10.0, "{knee}");
     assert_eq!(knee["steps"][0]["held"], true, "{knee}");
     let o = &knee["overload"];
-    assert_eq!(o["aimed_per_s"], 10000.0, "{o}");
+    assert_eq!(o["aimed_per_s"], 3000.0, "{o}");
     assert!(o["shed_per_s"].as_f64().unwrap() > 0.0, "nothing was shed: {o}");
     assert_eq!(o["shed_with_retry_info"], 1.0, "{o}");
     let shed = o["statuses"]["CheckEligibility: RESOURCE_EXHAUSTED OVERLOADED"].as_u64().unwrap_or(0);
     assert!(shed > 0, "{o}");
     assert!(o["admitted_per_s"].as_f64().unwrap() > 0.0, "{o}");
-    assert!(stdout.contains("overload: 1000x the knee"), "{stdout}");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(stdout.contains("overload: 300x the knee"), "{stdout}");
+}
+
+/// Below the first step the search halves the rate instead of stopping there: with a p99
+/// bound no call can meet, every step fails, from 8/s down to the lowest rate, 1/s.
+#[test]
+fn a_knee_search_whose_first_step_fails_halves_the_rate_down_to_one_per_second() {
+    let (knee, stdout) = run_knee(&[
+        "--journey",
+        "gate-validated",
+        "--p99",
+        "0ms",
+        "--from",
+        "8",
+        "--retries",
+        "0",
+        "--step",
+        "2s",
+        "--overload",
+        "0",
+        "--no-bare",
+    ]);
+    assert_eq!(knee["knee_per_s"], Value::Null, "{knee}");
+    let steps = knee["steps"].as_array().expect("steps");
+    let aimed: Vec<f64> = steps.iter().map(|s| s["aimed_per_s"].as_f64().unwrap()).collect();
+    assert_eq!(aimed, [8.0, 4.0, 2.0, 1.0], "{knee}");
+    assert!(steps.iter().all(|s| s["held"] == false), "{knee}");
+    assert!(stdout.contains("knee of gate-validated: below 1.0/s (no step held)"), "{stdout}");
+}
+
+/// An overload step that sheds nothing reports no shed latency and no share with
+/// `RetryInfo` (rather than 0 ms and 100 %), and holds on its admitted p99 alone: at
+/// 1.5 times 10 checks a second nothing reaches the servers' limit.
+#[test]
+fn an_overload_step_that_sheds_nothing_reports_no_shed_figures() {
+    let (knee, stdout) = ten_checks_a_second_then(&["--overload", "1.5"]);
+    let o = &knee["overload"];
+    assert_eq!(o["aimed_per_s"], 15.0, "{o}");
+    assert_eq!(o["shed_per_s"], 0.0, "{o}");
+    for field in ["shed_p50_ms", "shed_p99_ms", "shed_max_ms", "shed_with_retry_info"] {
+        assert_eq!(o[field], Value::Null, "{field}: {o}");
+    }
+    assert_eq!(o["held"], true, "{o}");
+    assert!(stdout.contains("| 0 | - | - | - | - | yes |"), "{stdout}");
 }
 
 #[test]

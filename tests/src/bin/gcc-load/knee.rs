@@ -11,8 +11,10 @@ use gcc_platform::config::parse_duration;
 use serde::Serialize;
 
 use crate::engine::{self, Recording, Schedule};
+use crate::overload::{self, Overload};
 use crate::report::Row;
 use crate::scenario::{Journey, Mix};
+use crate::search::Search;
 use crate::{LoadArgs, SeedArgs, TargetArgs, target};
 
 #[derive(Debug, ClapArgs)]
@@ -39,7 +41,8 @@ pub struct KneeArgs {
     #[arg(long, default_value_t = 40)]
     pub max_steps: usize,
     /// A step that does not hold is run again this many times before the search stops,
-    /// so that one noisy step on a shared machine does not end it.
+    /// so that one noisy step on a shared machine does not end it. Until a step holds,
+    /// the rate is halved instead (down to 1/s), so a slow machine still finds its knee.
     #[arg(long, default_value_t = 1)]
     pub retries: usize,
     /// Measured time per step, after a 1 s warm-up at its rate.
@@ -82,28 +85,6 @@ struct Knee {
     overload: Option<Overload>,
 }
 
-/// The step past the knee: what was admitted, what was shed, and how fast the shedding was.
-#[derive(Debug, Serialize)]
-struct Overload {
-    aimed_per_s: f64,
-    /// Journeys that met their expected outcome.
-    admitted_per_s: f64,
-    admitted_p50_ms: f64,
-    admitted_p99_ms: f64,
-    /// Calls a server shed (`RESOURCE_EXHAUSTED`), of every RPC of the journey.
-    shed_per_s: f64,
-    shed_p50_ms: f64,
-    shed_p99_ms: f64,
-    shed_max_ms: f64,
-    /// The share of shed calls that said when to retry.
-    shed_with_retry_info: f64,
-    /// Outcomes of the journey, by `CODE REASON`.
-    statuses: std::collections::BTreeMap<String, u64>,
-    /// Admitted p99 under the journey's bound, shed p99 under `--shed-p99`, every shed
-    /// call with `RetryInfo`.
-    held: bool,
-}
-
 #[derive(Debug, Serialize)]
 struct KneeReport {
     date: String,
@@ -130,7 +111,6 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
         println!("\n{} (p99 < {:?}, no errors), {:?} a step:", j.name(), bound, args.step);
         println!("| aimed/s | achieved/s | p50 ms | p99 ms | errors | held |");
         println!("|---|---|---|---|---|---|");
-        let mut rate = args.from;
         let mut knee = Knee {
             journey: j.name().into(),
             p99_bound_ms: bound.as_secs_f64() * 1000.0,
@@ -138,8 +118,9 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
             steps: vec![],
             overload: None,
         };
-        let mut tries = 0;
+        let mut search = Search::new(args.from, args.factor, args.retries);
         for _ in 0..args.max_steps {
+            let rate = search.rate();
             let (row, _) = runtimes.client.block_on(measure(&target, &fixture, j, rate, &args))?;
             let held = row.errors == 0 && row.p99_ms < knee.p99_bound_ms && row.achieved_per_s >= 0.95 * rate;
             println!(
@@ -158,25 +139,19 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
                 errors: row.errors,
                 held,
             });
-            if !held {
-                tries += 1;
-                if tries > args.retries {
-                    break;
-                }
-                continue;
+            if !search.record(held) {
+                break;
             }
-            tries = 0;
-            knee.knee_per_s = Some(rate);
-            rate *= args.factor;
         }
+        knee.knee_per_s = search.knee();
         if j != Journey::Health
             && args.overload > 0.0
             && let Some(at) = knee.knee_per_s
         {
             let rate = at * args.overload;
             let (row, rec) = runtimes.client.block_on(measure(&target, &fixture, j, rate, &args))?;
-            let o = overload(rate, &row, &rec, knee.p99_bound_ms, &args);
-            print_overload(&o, args.overload);
+            let o = overload::measure(rate, &row, &rec, knee.p99_bound_ms, &args);
+            overload::print(&o, args.overload);
             knee.overload = Some(o);
         }
         knees.push(knee);
@@ -189,7 +164,10 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
     for k in &knees {
         match k.knee_per_s {
             Some(r) => println!("knee of {}: {r:.0}/s (p99 < {} ms, no errors)", k.journey, k.p99_bound_ms),
-            None => println!("knee of {}: below {:.0}/s (the first step did not hold)", k.journey, args.from),
+            None => {
+                let lowest = k.steps.iter().map(|s| s.aimed_per_s).fold(args.from, f64::min);
+                println!("knee of {}: below {lowest:.1}/s (no step held)", k.journey)
+            }
         }
     }
     if let Some(r) = ratio {
@@ -242,54 +220,4 @@ async fn measure(
         .map(|s| Row::from_stats(journey.name(), s, rec.measured.as_secs_f64()))
         .ok_or_else(|| anyhow::anyhow!("no journey was measured"))?;
     Ok((row, rec))
-}
-
-fn overload(rate: f64, row: &Row, rec: &Recording, bound_ms: f64, args: &KneeArgs) -> Overload {
-    let mut shed = engine::histogram();
-    let mut with_retry = 0;
-    for s in rec.rpcs.values() {
-        let _ = shed.add(&s.shed);
-        with_retry += s.shed_with_retry;
-    }
-    let secs = rec.measured.as_secs_f64().max(1e-9);
-    let ms = |q: f64| if shed.is_empty() { 0.0 } else { shed.value_at_quantile(q) as f64 / 1000.0 };
-    let shed_max_ms = if shed.is_empty() { 0.0 } else { shed.max() as f64 / 1000.0 };
-    let retry_share = if shed.is_empty() { 1.0 } else { with_retry as f64 / shed.len() as f64 };
-    let statuses = rec.journeys.values().flat_map(|s| s.statuses.clone()).collect();
-    let shed_bound = args.shed_p99.as_secs_f64() * 1000.0;
-    Overload {
-        aimed_per_s: rate,
-        admitted_per_s: row.achieved_per_s,
-        admitted_p50_ms: row.p50_ms,
-        admitted_p99_ms: row.p99_ms,
-        shed_per_s: shed.len() as f64 / secs,
-        shed_p50_ms: ms(0.5),
-        shed_p99_ms: ms(0.99),
-        shed_max_ms,
-        shed_with_retry_info: retry_share,
-        statuses,
-        held: row.p99_ms < bound_ms && ms(0.99) < shed_bound && retry_share >= 1.0,
-    }
-}
-
-fn print_overload(o: &Overload, factor: f64) {
-    println!("\noverload: {factor}x the knee, {:.0}/s aimed", o.aimed_per_s);
-    println!(
-        "| admitted/s | admitted p50 ms | admitted p99 ms | shed/s | shed p50 ms | shed p99 ms | shed max ms | shed with RetryInfo | held |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    println!(
-        "| {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.0} % | {} |",
-        o.admitted_per_s,
-        o.admitted_p50_ms,
-        o.admitted_p99_ms,
-        o.shed_per_s,
-        o.shed_p50_ms,
-        o.shed_p99_ms,
-        o.shed_max_ms,
-        o.shed_with_retry_info * 100.0,
-        if o.held { "yes" } else { "no" }
-    );
-    let outcomes: Vec<String> = o.statuses.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    println!("outcomes: {}", outcomes.join(", "));
 }
