@@ -8,9 +8,15 @@ use gcc_platform::idempotency::{self, IdempotencyKey};
 use gcc_testkit::{TestDb, count_rows};
 use tonic::Code;
 
+/// Enough connections that the 48 racing calls below pass through the pool in three rounds,
+/// well within PostgreSQL's half-second wait for a connection even on a slow machine (with
+/// 4 they took twelve, and one run timed out waiting).
+const CONNECTIONS: u32 = 16;
+
 async fn open() -> (TestDb, Db) {
     let test = TestDb::fresh().await;
-    let db = Db::connect(&test.url, 4, &sqlx::migrate::Migrator::DEFAULT).await.expect("open the test database");
+    let db =
+        Db::connect(&test.url, CONNECTIONS, &sqlx::migrate::Migrator::DEFAULT).await.expect("open the test database");
     (test, db)
 }
 
