@@ -230,8 +230,8 @@ fn ten_checks_a_second_then(then: &[&str]) -> (Value, String) {
 
 /// The knee's steps, then the overload step past it: with a concurrency limit of 1 on the
 /// gate's server, 10 checks a second (one every 100 ms, each well under a millisecond)
-/// do not overlap, while 3,000 a second (one every 333 µs, sent three at a time on each
-/// tick of the client's millisecond timer) cannot all run one at a time, so that step sees
+/// do not overlap, while 3,000 a second (one every 333 µs, closer together than a check
+/// takes end to end) cannot all run one at a time, so that step sees
 /// calls shed, each with `RetryInfo`, and says so. (10,000 a second flooded a slow machine
 /// until connections were reset, whose failures carry no `RetryInfo`.)
 #[test]

@@ -2,12 +2,15 @@
 //! page size cannot change once a file is written in WAL mode).
 
 use gcc_platform::db::{Db, Statement, WriteBatch};
+use gcc_testkit::TestDb;
 use sqlx::{Connection, SqliteConnection};
 
-fn file(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("gcc-pages-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
-    dir.join(name)
+/// A SQLite file in a folder removed with the `TestDb`, whatever backend the run selected:
+/// page sizes are SQLite's alone.
+async fn sqlite_file() -> (TestDb, std::path::PathBuf) {
+    let test = TestDb::fresh_on(None).await;
+    let path = std::path::PathBuf::from(test.url.trim_start_matches("sqlite://"));
+    (test, path)
 }
 
 async fn page_size(path: &std::path::Path) -> i64 {
@@ -17,14 +20,14 @@ async fn page_size(path: &std::path::Path) -> i64 {
 
 #[tokio::test]
 async fn a_new_file_gets_2048_byte_pages_and_an_existing_file_keeps_its_own() {
-    let new = file("new.db");
+    let (_new_db, new) = sqlite_file().await;
     let db = Db::connect(&format!("sqlite://{}", new.display()), 2, &sqlx::migrate::Migrator::DEFAULT)
         .await
         .expect("open a new file");
     assert_eq!(page_size(&new).await, 2048);
     drop(db);
 
-    let old = file("old.db");
+    let (_old_db, old) = sqlite_file().await;
     let mut conn =
         SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", old.display())).await.expect("create the old file");
     for sql in ["PRAGMA page_size = 4096", "PRAGMA journal_mode = WAL", "CREATE TABLE kept (id TEXT PRIMARY KEY)"] {

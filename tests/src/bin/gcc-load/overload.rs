@@ -41,6 +41,7 @@ pub fn measure(rate: f64, row: &Row, rec: &Recording, bound_ms: f64, args: &Knee
     // Nothing shed: no latency or share to report (`null`, printed as `-`).
     let some = |v: f64| (!shed.is_empty()).then_some(v);
     let ms = |q: f64| some(shed.value_at_quantile(q) as f64 / 1000.0);
+    let shed_p99_ms = ms(0.99);
     let shed_max_ms = some(shed.max() as f64 / 1000.0);
     let retry_share = some(with_retry as f64 / shed.len().max(1) as f64);
     let statuses = rec.journeys.values().flat_map(|s| s.statuses.clone()).collect();
@@ -52,12 +53,12 @@ pub fn measure(rate: f64, row: &Row, rec: &Recording, bound_ms: f64, args: &Knee
         admitted_p99_ms: row.p99_ms,
         shed_per_s: shed.len() as f64 / secs,
         shed_p50_ms: ms(0.5),
-        shed_p99_ms: ms(0.99),
+        shed_p99_ms,
         shed_max_ms,
         shed_with_retry_info: retry_share,
         statuses,
         held: row.p99_ms < bound_ms
-            && ms(0.99).is_none_or(|p99| p99 < shed_bound)
+            && shed_p99_ms.is_none_or(|p99| p99 < shed_bound)
             && retry_share.is_none_or(|share| share >= 1.0),
     }
 }
