@@ -293,6 +293,40 @@ fn an_overload_step_that_sheds_nothing_reports_no_shed_figures() {
     assert!(stdout.contains("| 0 | - | - | - | - | yes |"), "{stdout}");
 }
 
+/// `--mix` steps a mix's total rate: the knee is named by the mix, each step says which
+/// of its journeys was the slowest (the one the bound applies to), and both journeys ran.
+#[test]
+fn a_knee_of_a_mix_steps_every_journey_of_it_and_names_the_slowest() {
+    let mix = "gate-validated=1,order-commercial=1";
+    let (knee, stdout) = run_knee(&[
+        "--mix",
+        mix,
+        "--p99",
+        "5s",
+        "--from",
+        "10",
+        "--max-steps",
+        "1",
+        "--step",
+        "2s",
+        "--overload",
+        "0",
+        "--no-bare",
+    ]);
+    assert_eq!(knee["journey"], mix, "{knee}");
+    assert_eq!(knee["knee_per_s"], 10.0, "{knee}");
+    let step = &knee["steps"][0];
+    assert_eq!(step["errors"], 0, "{knee}");
+    let slowest = step["slowest"].as_str().expect("slowest");
+    assert!(["gate-validated", "order-commercial"].contains(&slowest), "{knee}");
+    assert!(step["p99_ms"].as_f64().unwrap() >= step["p50_ms"].as_f64().unwrap(), "{knee}");
+    for journey in ["gate-validated", "order-commercial"] {
+        assert!(step["by_journey"][journey].as_f64().unwrap_or(0.0) > 0.0, "{journey} did not run: {knee}");
+    }
+    assert!(stdout.contains(&format!("| {slowest} | 0 | yes |")), "{stdout}");
+    assert!(stdout.contains(&format!("knee of {mix}: 10/s")), "{stdout}");
+}
+
 #[test]
 fn bad_flags_are_refused_before_anything_starts() {
     for (args, says) in [

@@ -215,6 +215,22 @@ impl Stats {
     }
 }
 
+impl Recording {
+    /// Every journey's calls together: counts, statuses and latencies.
+    pub fn total(&self) -> Stats {
+        let mut total = Stats::new();
+        for s in self.journeys.values() {
+            total.attempted += s.attempted;
+            total.ok += s.ok;
+            let _ = total.hist.add(&s.hist);
+            for (k, v) in &s.statuses {
+                *total.statuses.entry(k.clone()).or_default() += v;
+            }
+        }
+        total
+    }
+}
+
 /// One second of the run, by completion time (started: by intended time).
 pub struct Second {
     pub started: u64,

@@ -26,6 +26,10 @@ pub struct KneeArgs {
     /// The journey to step (`order-gcc`, `gate-validated`, …).
     #[arg(long, default_value = "gate-validated")]
     pub journey: String,
+    /// Step a mix instead (`checkout`, or weights as for `run --mix`): a rate holds when
+    /// every journey of the mix keeps its p99 under `--p99` with no errors.
+    #[arg(long, conflicts_with = "journey")]
+    pub mix: Option<String>,
     /// The p99 a rate must hold (with no errors) to count.
     #[arg(long, default_value = "10ms", value_parser = parse_duration)]
     pub p99: Duration,
@@ -71,9 +75,13 @@ struct Step {
     aimed_per_s: f64,
     achieved_per_s: f64,
     p50_ms: f64,
+    /// The slowest journey's p99: the one a mix's bound applies to.
     p99_ms: f64,
+    slowest: String,
     errors: u64,
     held: bool,
+    /// Each journey's achieved rate, per second.
+    by_journey: std::collections::BTreeMap<&'static str, f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -95,7 +103,10 @@ struct KneeReport {
 }
 
 pub fn run(args: KneeArgs) -> anyhow::Result<()> {
-    let journey = Journey::parse(&args.journey)?;
+    let (name, mix) = match &args.mix {
+        Some(spec) => (spec.clone(), Mix::parse(spec)?),
+        None => (args.journey.clone(), Mix::only(Journey::parse(&args.journey)?)),
+    };
     anyhow::ensure!(args.factor > 1.0 && args.factor <= 10.0, "--factor: above 1 and at most 10");
     anyhow::ensure!(args.from > 0.0, "--from: above 0");
     let runtimes = target::Runtimes::new(&args.target)?;
@@ -104,15 +115,16 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
     let mut knees = Vec::new();
     let mut plan = Vec::new();
     if !args.no_bare {
-        plan.push((Journey::Health, args.bare_p99));
+        plan.push((Journey::Health.name().to_owned(), Mix::only(Journey::Health), args.bare_p99));
     }
-    plan.push((journey, args.p99));
-    for (j, bound) in plan {
-        println!("\n{} (p99 < {:?}, no errors), {:?} a step:", j.name(), bound, args.step);
-        println!("| aimed/s | achieved/s | p50 ms | p99 ms | errors | held |");
-        println!("|---|---|---|---|---|---|");
+    let with_bare = !args.no_bare;
+    plan.push((name, mix, args.p99));
+    for (name, mix, bound) in plan {
+        println!("\n{name} (p99 < {bound:?}, no errors), {:?} a step:", args.step);
+        println!("| aimed/s | achieved/s | p50 ms | p99 ms | slowest | errors | held |");
+        println!("|---|---|---|---|---|---|---|");
         let mut knee = Knee {
-            journey: j.name().into(),
+            journey: name.clone(),
             p99_bound_ms: bound.as_secs_f64() * 1000.0,
             knee_per_s: None,
             steps: vec![],
@@ -121,13 +133,13 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
         let mut search = Search::new(args.from, args.factor, args.retries);
         for _ in 0..args.max_steps {
             let rate = search.rate();
-            let (row, _) = runtimes.client.block_on(measure(&target, &fixture, j, rate, &args))?;
-            let held = row.errors == 0 && row.p99_ms < knee.p99_bound_ms && row.achieved_per_s >= 0.95 * rate;
+            let (row, rec) = runtimes.client.block_on(measure(&target, &fixture, &mix, rate, &args))?;
+            let (slowest, p99_ms) = slowest(&rec);
+            let held = row.errors == 0 && p99_ms < knee.p99_bound_ms && row.achieved_per_s >= 0.95 * rate;
             println!(
-                "| {rate:.0} | {:.0} | {:.2} | {:.2} | {} | {} |",
+                "| {rate:.0} | {:.0} | {:.2} | {p99_ms:.2} | {slowest} | {} | {} |",
                 row.achieved_per_s,
                 row.p50_ms,
-                row.p99_ms,
                 row.errors,
                 if held { "yes" } else { "no" }
             );
@@ -135,29 +147,33 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
                 aimed_per_s: rate,
                 achieved_per_s: row.achieved_per_s,
                 p50_ms: row.p50_ms,
-                p99_ms: row.p99_ms,
+                p99_ms,
+                slowest: slowest.to_owned(),
                 errors: row.errors,
                 held,
+                by_journey: rec.journeys.iter().map(|(j, s)| (*j, s.ok as f64 / rec.measured.as_secs_f64())).collect(),
             });
             if !search.record(held) {
                 break;
             }
         }
         knee.knee_per_s = search.knee();
-        if j != Journey::Health
+        if knee.journey != Journey::Health.name()
             && args.overload > 0.0
             && let Some(at) = knee.knee_per_s
         {
             let rate = at * args.overload;
-            let (row, rec) = runtimes.client.block_on(measure(&target, &fixture, j, rate, &args))?;
+            let (mut row, rec) = runtimes.client.block_on(measure(&target, &fixture, &mix, rate, &args))?;
+            // As in the search, a mix's bound applies to its slowest journey.
+            row.p99_ms = slowest(&rec).1;
             let o = overload::measure(rate, &row, &rec, knee.p99_bound_ms, &args);
             overload::print(&o, args.overload);
             knee.overload = Some(o);
         }
         knees.push(knee);
     }
-    let ratio = match (&knees[..], args.no_bare) {
-        ([bare, j], false) => j.knee_per_s.zip(bare.knee_per_s).map(|(j, b)| j / b),
+    let ratio = match (&knees[..], with_bare) {
+        ([bare, j], true) => j.knee_per_s.zip(bare.knee_per_s).map(|(j, b)| j / b),
         _ => None,
     };
     println!();
@@ -193,16 +209,16 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One measured step of `journey` at `rate`.
+/// One measured step of `mix` at `rate`: every journey's calls together.
 async fn measure(
     target: &Arc<target::Target>,
     fixture: &Arc<crate::seed::Fixture>,
-    journey: Journey,
+    mix: &Mix,
     rate: f64,
     args: &KneeArgs,
 ) -> anyhow::Result<(Row, Recording)> {
     let load = LoadArgs {
-        mix: journey.name().into(),
+        mix: String::new(),
         rate,
         stages: None,
         closed: None,
@@ -213,11 +229,42 @@ async fn measure(
         mix_seed: 7,
     };
     let schedule = Schedule::constant(rate, load.warmup, load.duration)?;
-    let rec = engine::run(target, fixture, &Mix::only(journey), &schedule, &load).await?;
-    let row = rec
-        .journeys
-        .get(journey.name())
-        .map(|s| Row::from_stats(journey.name(), s, rec.measured.as_secs_f64()))
-        .ok_or_else(|| anyhow::anyhow!("no journey was measured"))?;
+    let rec = engine::run(target, fixture, mix, &schedule, &load).await?;
+    anyhow::ensure!(!rec.journeys.is_empty(), "no journey was measured");
+    let row = Row::from_stats("all journeys", &rec.total(), rec.measured.as_secs_f64().max(1e-9));
     Ok((row, rec))
+}
+
+/// The journey with the highest p99, and that p99 in ms (`-` and 0 when none has one).
+fn slowest(rec: &Recording) -> (&'static str, f64) {
+    slowest_of(rec.journeys.iter().map(|(name, s)| (*name, s)))
+}
+
+fn slowest_of<'a>(journeys: impl Iterator<Item = (&'static str, &'a engine::Stats)>) -> (&'static str, f64) {
+    let p99 = |s: &engine::Stats| if s.hist.is_empty() { 0.0 } else { s.hist.value_at_quantile(0.99) as f64 / 1000.0 };
+    journeys.map(|(name, s)| (name, p99(s))).fold(("-", 0.0), |a, b| if b.1 > a.1 { b } else { a })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Stats;
+
+    fn stats(micros: &[u64]) -> Stats {
+        let mut s = Stats::new();
+        for m in micros {
+            s.hist.record(*m).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn a_mix_is_as_slow_as_its_slowest_journey() {
+        let (fast, slow, none) = (stats(&[900; 100]), stats(&[40_000; 100]), stats(&[]));
+        let named = [("gate-validated", &fast), ("order-gcc", &slow), ("list-get", &none)];
+        let (name, p99) = slowest_of(named.into_iter());
+        assert_eq!(name, "order-gcc");
+        assert!((p99 - 40.0).abs() < 0.1, "{p99}");
+        assert_eq!(slowest_of([("list-get", &none)].into_iter()), ("-", 0.0));
+    }
 }

@@ -115,15 +115,7 @@ impl Row {
 impl Report {
     pub fn build(rec: Recording, target: &Target, fixture: &Fixture, deadline: std::time::Duration) -> Self {
         let secs = rec.measured.as_secs_f64().max(1e-9);
-        let mut total = Stats::new();
-        for s in rec.journeys.values() {
-            total.attempted += s.attempted;
-            total.ok += s.ok;
-            let _ = total.hist.add(&s.hist);
-            for (k, v) in &s.statuses {
-                *total.statuses.entry(k.clone()).or_default() += v;
-            }
-        }
+        let total = rec.total();
         let warm = rec.warmup.as_secs() as usize;
         let timeline = rec
             .seconds
