@@ -96,7 +96,7 @@ impl<S> Layer<S> for AdmissionLayer {
             .layer(inner);
         let inner = StepLayer(Arc::new(streams::StreamBound { streams: self.streams.clone(), domain })).layer(inner);
         let inner = StepLayer(Arc::new(busy::Busy)).layer(inner);
-        let inner = StepLayer(Arc::new(log::Log)).layer(inner);
+        let inner = StepLayer(Arc::new(log::Log::default())).layer(inner);
         let inner = StepLayer(Arc::new(repair::Repair { domain })).layer(inner);
         let inner = StepLayer(Arc::new(record::Record { metrics })).layer(inner);
         StepLayer(Arc::new(trace::Trace { service: self.service })).layer(inner)

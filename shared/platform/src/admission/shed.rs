@@ -14,6 +14,10 @@ use super::step::{Response, Step, exempt};
 use crate::error::Problem;
 use crate::metrics::Metrics;
 
+/// Marks a response as this layer's refusal, so that the log can tell it from others.
+#[derive(Debug, Clone, Copy)]
+pub struct ShedCall;
+
 #[derive(Debug)]
 pub struct Shed {
     pub limiter: Arc<Limiter>,
@@ -34,18 +38,25 @@ impl Step for Shed {
         }
         Box::pin(async move {
             let Some(_permit) = self.limiter.try_acquire() else {
-                let p = Problem::new(
-                    Code::ResourceExhausted,
-                    "OVERLOADED",
-                    "the server is at its concurrency limit; retry with backoff",
-                )
-                .with_retry(Duration::from_millis(50));
                 self.metrics.load_shed();
-                return Ok(p.into_status(self.domain).into_http());
+                return Ok(refusal(self.domain));
             };
             // Released when the handler returns: Watch streams outlive their handler and
             // are bounded by their own limits.
             inner.call(req).await
         })
     }
+}
+
+/// `RESOURCE_EXHAUSTED OVERLOADED` with a retry hint, marked as shed.
+pub(super) fn refusal(domain: &'static str) -> Response {
+    let p = Problem::new(
+        Code::ResourceExhausted,
+        "OVERLOADED",
+        "the server is at its concurrency limit; retry with backoff",
+    )
+    .with_retry(Duration::from_millis(50));
+    let mut response = p.into_status(domain).into_http();
+    response.extensions_mut().insert(ShedCall);
+    response
 }
