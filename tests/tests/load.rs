@@ -310,7 +310,7 @@ fn a_knee_of_a_mix_steps_every_journey_of_it_and_names_the_slowest() {
         "--step",
         "2s",
         "--overload",
-        "0",
+        "1.5",
         "--no-bare",
     ]);
     assert_eq!(knee["journey"], mix, "{knee}");
@@ -325,6 +325,12 @@ fn a_knee_of_a_mix_steps_every_journey_of_it_and_names_the_slowest() {
     }
     assert!(stdout.contains(&format!("| {slowest} | 0 | yes |")), "{stdout}");
     assert!(stdout.contains(&format!("knee of {mix}: 10/s")), "{stdout}");
+    // The overload step's outcomes are every journey's together: both journeys expect
+    // OK, so its OK count is every journey admitted over the 2 s step, not one journey's.
+    let o = &knee["overload"];
+    let ok = o["statuses"]["OK"].as_f64().unwrap_or(0.0);
+    let admitted = o["admitted_per_s"].as_f64().unwrap() * 2.0;
+    assert!((ok - admitted).abs() < 1.5, "OK {ok} against {admitted} admitted: {o}");
 }
 
 #[test]

@@ -120,8 +120,7 @@ mod tests {
                 }
             })
         });
-        let out = seen.0.lock().unwrap().clone();
-        out
+        seen.0.lock().unwrap().clone()
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub fn measure(rate: f64, row: &Row, rec: &Recording, bound_ms: f64, args: &Knee
     let shed_p99_ms = ms(0.99);
     let shed_max_ms = some(shed.max() as f64 / 1000.0);
     let retry_share = some(with_retry as f64 / shed.len().max(1) as f64);
-    let statuses = rec.journeys.values().flat_map(|s| s.statuses.clone()).collect();
+    // Summed over the journeys: a mix's journeys share outcomes such as `OK`.
+    let statuses = rec.total().statuses;
     let shed_bound = args.shed_p99.as_secs_f64() * 1000.0;
     Overload {
         aimed_per_s: rate,
