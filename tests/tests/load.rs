@@ -337,6 +337,7 @@ fn a_knee_of_a_mix_steps_every_journey_of_it_and_names_the_slowest() {
 fn bad_flags_are_refused_before_anything_starts() {
     for (args, says) in [
         (&["run", "--mix", "nonsense"][..], "unknown journey \"nonsense\""),
+        (&["knee", "--mix", "gate-validated=1,nonsense=2"][..], "unknown journey \"nonsense\""),
         (&["run", "--stages", "30s"][..], "--stages: DURATION:RATE"),
         (&["run", "--slo", "PlaceOrder:p98<5ms"][..], "unknown metric \"p98\""),
         (&["run", "--rate", "0"][..], "--rate: above 0"),

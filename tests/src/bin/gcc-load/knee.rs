@@ -115,11 +115,11 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
     let mut knees = Vec::new();
     let mut plan = Vec::new();
     if !args.no_bare {
-        plan.push((Journey::Health.name().to_owned(), Mix::only(Journey::Health), args.bare_p99));
+        plan.push((Journey::Health.name().to_owned(), Mix::only(Journey::Health), args.bare_p99, true));
     }
     let with_bare = !args.no_bare;
-    plan.push((name, mix, args.p99));
-    for (name, mix, bound) in plan {
+    plan.push((name, mix, args.p99, false));
+    for (name, mix, bound, is_bare) in plan {
         println!("\n{name} (p99 < {bound:?}, no errors), {:?} a step:", args.step);
         println!("| aimed/s | achieved/s | p50 ms | p99 ms | slowest | errors | held |");
         println!("|---|---|---|---|---|---|---|");
@@ -151,14 +151,14 @@ pub fn run(args: KneeArgs) -> anyhow::Result<()> {
                 slowest: slowest.to_owned(),
                 errors: row.errors,
                 held,
-                by_journey: rec.journeys.iter().map(|(j, s)| (*j, s.ok as f64 / rec.measured.as_secs_f64())).collect(),
+                by_journey: rec.journeys.iter().map(|(j, s)| (*j, s.ok as f64 / measured_secs(&rec))).collect(),
             });
             if !search.record(held) {
                 break;
             }
         }
         knee.knee_per_s = search.knee();
-        if knee.journey != Journey::Health.name()
+        if !is_bare
             && args.overload > 0.0
             && let Some(at) = knee.knee_per_s
         {
@@ -231,8 +231,12 @@ async fn measure(
     let schedule = Schedule::constant(rate, load.warmup, load.duration)?;
     let rec = engine::run(target, fixture, mix, &schedule, &load).await?;
     anyhow::ensure!(!rec.journeys.is_empty(), "no journey was measured");
-    let row = Row::from_stats("all journeys", &rec.total(), rec.measured.as_secs_f64().max(1e-9));
+    let row = Row::from_stats("all journeys", &rec.total(), measured_secs(&rec));
     Ok((row, rec))
+}
+
+fn measured_secs(rec: &Recording) -> f64 {
+    rec.measured.as_secs_f64().max(1e-9)
 }
 
 /// The journey with the highest p99, and that p99 in ms (`-` and 0 when none has one).
@@ -241,8 +245,9 @@ fn slowest(rec: &Recording) -> (&'static str, f64) {
 }
 
 fn slowest_of<'a>(journeys: impl Iterator<Item = (&'static str, &'a engine::Stats)>) -> (&'static str, f64) {
-    let p99 = |s: &engine::Stats| if s.hist.is_empty() { 0.0 } else { s.hist.value_at_quantile(0.99) as f64 / 1000.0 };
-    journeys.map(|(name, s)| (name, p99(s))).fold(("-", 0.0), |a, b| if b.1 > a.1 { b } else { a })
+    journeys
+        .map(|(name, s)| (name, crate::report::ms(&s.hist, 0.99)))
+        .fold(("-", 0.0), |a, b| if b.1 > a.1 { b } else { a })
 }
 
 #[cfg(test)]

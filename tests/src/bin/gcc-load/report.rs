@@ -86,7 +86,8 @@ pub struct SecondRow {
     pub by_journey: BTreeMap<String, u64>,
 }
 
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+/// The `q` quantile of `h` in ms; 0 when it is empty.
+pub fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     if h.is_empty() { 0.0 } else { h.value_at_quantile(q) as f64 / 1000.0 }
 }
 
